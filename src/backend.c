@@ -97,3 +97,12 @@ lam_status lam_check_tensor(const char *op, const char *arg, const lam_tensor *t
                                  lam_tensor_desc(t, d, sizeof d));
     return LAM_OK;
 }
+
+lam_status lam_backend_dcomm(lam_backend *be, lam_comm *c, lam_dcomm **out, lam_error *err) {
+    if (be->dcomm_create) return be->dcomm_create(be, c, out, err);
+    if (be->device != LAM_DEV_CPU)
+        return lam_error_set(err, LAM_ERR_UNSUPPORTED,
+                             "backend %s keeps its memory off the host and has no communicator",
+                             be->name);
+    return lam_dcomm_create_host(c, out, err);
+}

@@ -122,18 +122,25 @@ static lam_tensor dev_tensor(const lam_model *m, void *data, lam_dtype dt, int n
 #define T3(p, a, b, c)    dev_tensor(m, p, LAM_F32, 3, a, b, c, 0)
 #define T4(p, a, b, c, d) dev_tensor(m, p, LAM_F32, 4, a, b, c, d)
 
-lam_status lam_model_create(lam_model *m, const lam_config *cfg, lam_backend *be, lam_error *err) {
+lam_status lam_model_create_sharded(lam_model *m, const lam_config *cfg, lam_backend *be,
+                                    int n_shards, lam_error *err) {
     memset(m, 0, sizeof *m);
     LAM_TRY(lam_config_validate(cfg, err));
+    if (n_shards < 1 || n_shards > 65536)
+        return lam_error_set(err, LAM_ERR_INVALID, "model: %d optimizer shards; need 1..65536",
+                             n_shards);
     m->cfg = *cfg;
     m->be = be;
     m->n_params = layout(cfg, NULL, be->device, NULL, NULL);
-    size_t bytes = (size_t)m->n_params * 4 * sizeof(float);
+    m->n_shards = n_shards;
+    m->shard_len = (m->n_params + n_shards - 1) / n_shards;
+    m->n_padded = m->shard_len * n_shards;
+    size_t bytes = (size_t)(2 * m->n_padded + 2 * m->shard_len) * sizeof(float);
     LAM_TRY(be->alloc(be, bytes, &m->param_mem, err));
     m->params_flat = m->param_mem;
-    m->grads_flat = m->params_flat + m->n_params;
-    m->m_flat = m->grads_flat + m->n_params;
-    m->v_flat = m->m_flat + m->n_params;
+    m->grads_flat = m->params_flat + m->n_padded;
+    m->m_flat = m->grads_flat + m->n_padded;
+    m->v_flat = m->m_flat + m->shard_len;
     int64_t offsets[LAM_N_PARAM_TENSORS];
     layout(cfg, m->params_flat, be->device, &m->params, offsets);
     layout(cfg, m->grads_flat, be->device, &m->grads, NULL);
@@ -145,6 +152,10 @@ lam_status lam_model_create(lam_model *m, const lam_config *cfg, lam_backend *be
             offsets[i], lam_tensor_numel(lam_params_at(&m->params, i)), decays[i]};
     }
     return LAM_OK;
+}
+
+lam_status lam_model_create(lam_model *m, const lam_config *cfg, lam_backend *be, lam_error *err) {
+    return lam_model_create_sharded(m, cfg, be, 1, err);
 }
 
 void lam_model_destroy(lam_model *m) {
@@ -173,11 +184,11 @@ lam_status lam_model_init_weights(lam_model *m, uint64_t seed, lam_error *err) {
             lam_rng_fill_normal(p, n, seed, (uint64_t)i, 0.0f, std);
         }
     }
-    lam_status st = m->be->upload(m->be, m->params_flat, host, (size_t)m->n_params * 4, err);
+    lam_tensor all = T1(m->params_flat, 2 * (m->n_padded + m->shard_len)); /* the padding too */
+    lam_status st = m->be->fill(m->be, &all, 0.0f, err);
+    if (st == LAM_OK) st = m->be->upload(m->be, m->params_flat, host, (size_t)m->n_params * 4, err);
     free(host);
-    LAM_TRY(st);
-    lam_tensor rest = T1(m->grads_flat, 3 * m->n_params); /* grads, m, v */
-    return m->be->fill(m->be, &rest, 0.0f, err);
+    return st;
 }
 
 /* Carves the activation buffers for B x T from arena a (a planning arena only counts). */
@@ -193,6 +204,7 @@ static lam_status carve(lam_arena *a, const lam_config *c, int B, int T, lam_act
         {(void **)&x->tokens, N},
         {(void **)&x->targets, N},
         {(void **)&x->mask, N},
+        {(void **)&x->seg, N},
         {(void **)&x->resid, (L + 1) * N * D},
         {(void **)&x->resid_mid, L * N * D},
         {(void **)&x->ln1, L * N * D},
@@ -206,6 +218,8 @@ static lam_status carve(lam_arena *a, const lam_config *c, int B, int T, lam_act
         {(void **)&x->h, L * N * F},
         {(void **)&x->lnf, N * D},
         {(void **)&x->rstdf, N},
+        {(void **)&x->rows, N},
+        {(void **)&x->lnc, N * D},
         {(void **)&x->logits, N * V},
         {(void **)&x->losses, N},
         {(void **)&x->scalar, 4},
@@ -244,18 +258,68 @@ lam_status lam_model_plan(lam_model *m, int B, int T, lam_error *err) {
     m->host_losses = NULL;
     m->act_bytes = lam_model_act_bytes(&m->cfg, B, T);
     LAM_TRY(m->be->alloc(m->be, m->act_bytes, &m->act_mem, err));
-    m->host_losses = malloc((size_t)B * T * sizeof(float));
+    /* host workspace: losses, rows, targets, mask (N each, one allocation) */
+    size_t N = (size_t)B * T;
+    m->host_losses = malloc(N * (2 * sizeof(float) + 2 * sizeof(int32_t)));
     if (!m->host_losses) return lam_error_set(err, LAM_ERR_NOMEM, "model plan: out of memory");
+    m->host_mask = m->host_losses + N;
+    m->host_rows = (int32_t *)(m->host_mask + N);
+    m->host_targets = m->host_rows + N;
     lam_arena a;
     lam_arena_init_at(&a, "activations", m->act_mem, m->act_bytes);
     return carve(&a, &m->cfg, B, T, &m->acts, err);
 }
 
-lam_status lam_model_forward(lam_model *m, const int32_t *tokens, const int32_t *targets,
-                             const float *mask, int B, int T, float *loss, lam_error *err) {
+/* Checks the host arrays of a batch; fills the head rows (host_rows, M of them) and, with
+ * targets, their compacted targets and weights; sets *msum to sum(mask). */
+static lam_status batch_rows(lam_model *m, const lam_batch *b, int *M, double *msum,
+                             lam_error *err) {
+    int64_t N = (int64_t)b->B * b->T;
+    int n = 0;
+    *msum = 0.0;
+    if (b->targets) {
+        for (int64_t i = 0; i < N; i++) {
+            float w = b->mask ? b->mask[i] : 1.0f;
+            if (!(w >= 0.0f) || !isfinite(w))
+                return lam_error_set(err, LAM_ERR_INVALID,
+                                     "model forward: mask[%lld] is %g; weights must be finite and "
+                                     ">= 0",
+                                     (long long)i, w);
+            *msum += w;
+            if (w == 0.0f) continue; /* a masked-out row's target is not read */
+            if (b->targets[i] < 0 || b->targets[i] >= m->cfg.vocab_size)
+                return lam_error_set(err, LAM_ERR_INVALID,
+                                     "model forward: target %d at row %lld is outside [0,%d)",
+                                     b->targets[i], (long long)i, m->cfg.vocab_size);
+            m->host_rows[n] = (int32_t)i;
+            m->host_targets[n] = b->targets[i];
+            m->host_mask[n] = w;
+            n++;
+        }
+    } else if (b->rows) {
+        if (b->n_rows < 1 || b->n_rows > N)
+            return lam_error_set(err, LAM_ERR_INVALID,
+                                 "model forward: %d logit rows; need 1..%lld (B*T)", b->n_rows,
+                                 (long long)N);
+        for (int k = 0; k < b->n_rows; k++) {
+            if (b->rows[k] < 0 || b->rows[k] >= N)
+                return lam_error_set(err, LAM_ERR_INVALID,
+                                     "model forward: logit row %d is %d, outside [0,%lld)", k,
+                                     b->rows[k], (long long)N);
+            m->host_rows[n++] = b->rows[k];
+        }
+    } else {
+        for (int64_t i = 0; i < N; i++) m->host_rows[n++] = (int32_t)i;
+    }
+    *M = n;
+    return LAM_OK;
+}
+
+lam_status lam_model_forward_batch(lam_model *m, const lam_batch *bt, float *loss, lam_error *err) {
     const lam_config *c = &m->cfg;
     lam_backend *be = m->be;
     lam_acts *x = &m->acts;
+    int B = bt->B, T = bt->T;
     if (!m->act_mem)
         return lam_error_set(err, LAM_ERR_INVALID,
                              "model forward: plan the activations (lam_model_plan) first");
@@ -263,13 +327,23 @@ lam_status lam_model_forward(lam_model *m, const int32_t *tokens, const int32_t 
         return lam_error_set(err, LAM_ERR_INVALID,
                              "model forward: batch %d x %d does not fit the plan %d x %d", B, T,
                              x->B, x->T);
+    if (!(bt->loss_norm >= 0.0) || !isfinite(bt->loss_norm))
+        return lam_error_set(err, LAM_ERR_INVALID, "model forward: loss_norm %g must be >= 0",
+                             bt->loss_norm);
     int64_t N = (int64_t)B * T, D = c->dim, V = c->vocab_size, F = c->ffn_dim;
     int64_t C3 = lam_config_qkv_dim(c), HD = (int64_t)c->n_heads * lam_config_head_dim(c);
     int H = c->n_heads, KV = c->n_kv_heads, hd = lam_config_head_dim(c);
-    m->cur_B = B, m->cur_T = T, m->have_dlogits = 0, m->have_logits = 0;
+    m->cur_B = B, m->cur_T = T, m->cur_M = 0, m->have_dlogits = 0, m->have_logits = 0;
+    m->cur_seg = bt->seg != NULL;
+    int M = 0;
+    double msum = 0.0;
+    LAM_TRY(batch_rows(m, bt, &M, &msum, err));
 
-    LAM_TRY(be->upload(be, x->tokens, tokens, (size_t)N * 4, err));
+    LAM_TRY(be->upload(be, x->tokens, bt->tokens, (size_t)N * 4, err));
     lam_tensor tok = dev_tensor(m, x->tokens, LAM_I32, 1, N, 0, 0, 0);
+    lam_tensor seg = dev_tensor(m, x->seg, LAM_I32, 2, B, T, 0, 0);
+    if (bt->seg) LAM_TRY(be->upload(be, x->seg, bt->seg, (size_t)N * 4, err));
+    const lam_tensor *segp = bt->seg ? &seg : NULL;
     lam_tensor x0 = T2(x->resid, N, D);
     OP("embedding_fwd", be->embedding_fwd(be, &x0, &tok, &m->params.tok_emb, err));
 
@@ -290,7 +364,7 @@ lam_status lam_model_forward(lam_model *m, const int32_t *tokens, const int32_t 
         OP("rmsnorm_fwd", be->rmsnorm_fwd(be, &ln1, &rstd1, &resid, &an, c->norm_eps, err));
         OP("matmul_qkv_fwd", be->matmul(be, &qkv2, &ln1, &wqkv, 0, 1, 1.0f, 0.0f, err));
         OP("rope_fwd", be->rope(be, &qkv3, H + KV, hd, 0, c->rope_theta, 0, err));
-        OP("attention_fwd", be->attention_fwd(be, &att3, &probs, &qkv3, H, KV, err));
+        OP("attention_fwd", be->attention_fwd(be, &att3, &probs, &qkv3, segp, H, KV, err));
         OP("residual_copy", be->copy(be, &mid, &resid, err));
         OP("matmul_o_fwd", be->matmul(be, &mid, &att2, &wo, 0, 1, 1.0f, 1.0f, err));
         OP("rmsnorm_fwd", be->rmsnorm_fwd(be, &ln2, &rstd2, &mid, &mn, c->norm_eps, err));
@@ -301,44 +375,54 @@ lam_status lam_model_forward(lam_model *m, const int32_t *tokens, const int32_t 
     }
     lam_tensor xl = T2(x->resid + (int64_t)c->n_layers * N * D, N, D);
     lam_tensor lnf = T2(x->lnf, N, D), rstdf = T1(x->rstdf, N);
-    lam_tensor logits = T2(x->logits, N, V);
     OP("rmsnorm_fwd",
        be->rmsnorm_fwd(be, &lnf, &rstdf, &xl, &m->params.final_norm, c->norm_eps, err));
-    OP("matmul_lm_head_fwd",
-       be->matmul(be, &logits, &lnf, &m->params.lm_head, 0, 1, 1.0f, 0.0f, err));
-    if (!targets) {
+    m->cur_M = M;
+    if (M > 0) {
+        /* the LM head sees only the rows that need logits: all of them, or gathered */
+        lam_tensor head_in = lnf;
+        if (M < N) {
+            LAM_TRY(be->upload(be, x->rows, m->host_rows, (size_t)M * 4, err));
+            lam_tensor rows = dev_tensor(m, x->rows, LAM_I32, 1, M, 0, 0, 0);
+            head_in = T2(x->lnc, M, D);
+            OP("head_gather", be->embedding_fwd(be, &head_in, &rows, &lnf, err));
+        }
+        lam_tensor logits = T2(x->logits, M, V);
+        OP("matmul_lm_head_fwd",
+           be->matmul(be, &logits, &head_in, &m->params.lm_head, 0, 1, 1.0f, 0.0f, err));
+    }
+    if (!bt->targets) {
         if (loss) *loss = 0.0f;
         m->have_logits = 1;
         return LAM_OK;
     }
 
-    /* mean cross-entropy over masked positions; dlogits written over the logits */
-    double msum = 0.0;
-    for (int64_t i = 0; i < N; i++) {
-        float w = mask ? mask[i] : 1.0f;
-        if (!(w >= 0.0f) || !isfinite(w))
-            return lam_error_set(err, LAM_ERR_INVALID,
-                                 "model forward: mask[%lld] is %g; weights must be finite and >= 0",
-                                 (long long)i, w);
-        msum += w;
-    }
-    LAM_TRY(be->upload(be, x->targets, targets, (size_t)N * 4, err));
-    lam_tensor tgt = dev_tensor(m, x->targets, LAM_I32, 1, N, 0, 0, 0);
-    lam_tensor msk = T1(x->mask, N), losses = T1(x->losses, N);
-    if (mask)
-        LAM_TRY(be->upload(be, x->mask, mask, (size_t)N * 4, err));
-    else
-        LAM_TRY(be->fill(be, &msk, 1.0f, err));
-    float scale = msum > 0 ? (float)(1.0 / msum) : 0.0f;
-    OP("cross_entropy", be->cross_entropy(be, &losses, &logits, &logits, &tgt, &msk, scale, err));
-    LAM_TRY(be->download(be, m->host_losses, x->losses, (size_t)N * 4, err));
+    /* masked cross-entropy over the head rows; dlogits written over the logits */
+    double norm = bt->loss_norm > 0.0 ? bt->loss_norm : msum;
     double total = 0.0;
-    for (int64_t i = 0; i < N; i++) total += (double)m->host_losses[i] * (mask ? mask[i] : 1.0f);
+    if (M > 0) {
+        LAM_TRY(be->upload(be, x->targets, m->host_targets, (size_t)M * 4, err));
+        LAM_TRY(be->upload(be, x->mask, m->host_mask, (size_t)M * 4, err));
+        lam_tensor tgt = dev_tensor(m, x->targets, LAM_I32, 1, M, 0, 0, 0);
+        lam_tensor msk = T1(x->mask, M), losses = T1(x->losses, M), logits = T2(x->logits, M, V);
+        float scale = norm > 0 ? (float)(1.0 / norm) : 0.0f;
+        OP("cross_entropy",
+           be->cross_entropy(be, &losses, &logits, &logits, &tgt, &msk, scale, err));
+        LAM_TRY(be->download(be, m->host_losses, x->losses, (size_t)M * 4, err));
+        for (int k = 0; k < M; k++) total += (double)m->host_losses[k] * m->host_mask[k];
+    }
     m->mask_sum = (float)msum;
-    m->last_loss = msum > 0 ? (float)(total / msum) : 0.0f;
+    m->loss_sum = total;
+    m->last_loss = norm > 0 ? (float)(total / norm) : 0.0f;
     m->have_dlogits = 1;
     if (loss) *loss = m->last_loss;
     return LAM_OK;
+}
+
+lam_status lam_model_forward(lam_model *m, const int32_t *tokens, const int32_t *targets,
+                             const float *mask, int B, int T, float *loss, lam_error *err) {
+    lam_batch b = {.tokens = tokens, .targets = targets, .mask = mask, .B = B, .T = T};
+    return lam_model_forward_batch(m, &b, loss, err);
 }
 
 lam_status lam_model_backward(lam_model *m, lam_error *err) {
@@ -349,22 +433,36 @@ lam_status lam_model_backward(lam_model *m, lam_error *err) {
     const lam_config *c = &m->cfg;
     lam_backend *be = m->be;
     lam_acts *x = &m->acts;
-    int B = m->cur_B, T = m->cur_T;
+    int B = m->cur_B, T = m->cur_T, M = m->cur_M;
+    if (M == 0) return LAM_OK; /* no row carries loss: every gradient is zero */
     int64_t N = (int64_t)B * T, D = c->dim, V = c->vocab_size, F = c->ffn_dim;
     int64_t C3 = lam_config_qkv_dim(c), HD = (int64_t)c->n_heads * lam_config_head_dim(c);
     int H = c->n_heads, KV = c->n_kv_heads, hd = lam_config_head_dim(c);
     lam_params *g = &m->grads;
 
-    lam_tensor dlogits = T2(x->logits, N, V), lnf = T2(x->lnf, N, D), rstdf = T1(x->rstdf, N);
+    lam_tensor dlogits = T2(x->logits, M, V), lnf = T2(x->lnf, N, D), rstdf = T1(x->rstdf, N);
     lam_tensor dln = T2(x->dln, N, D), dresid = T2(x->dresid, N, D);
     lam_tensor xl = T2(x->resid + (int64_t)c->n_layers * N * D, N, D);
-    OP("matmul_lm_head_dx",
-       be->matmul(be, &dln, &dlogits, &m->params.lm_head, 0, 0, 1.0f, 0.0f, err));
-    OP("matmul_lm_head_dw", be->matmul(be, &g->lm_head, &dlogits, &lnf, 1, 0, 1.0f, 1.0f, err));
+    if (M == N) {
+        OP("matmul_lm_head_dx",
+           be->matmul(be, &dln, &dlogits, &m->params.lm_head, 0, 0, 1.0f, 0.0f, err));
+        OP("matmul_lm_head_dw", be->matmul(be, &g->lm_head, &dlogits, &lnf, 1, 0, 1.0f, 1.0f, err));
+    } else {
+        /* d(gathered rows) into dresid as scratch, then scattered into the zeroed dln */
+        lam_tensor lnc = T2(x->lnc, M, D), dlnc = T2(x->dresid, M, D);
+        lam_tensor rows = dev_tensor(m, x->rows, LAM_I32, 1, M, 0, 0, 0);
+        OP("matmul_lm_head_dx",
+           be->matmul(be, &dlnc, &dlogits, &m->params.lm_head, 0, 0, 1.0f, 0.0f, err));
+        OP("matmul_lm_head_dw", be->matmul(be, &g->lm_head, &dlogits, &lnc, 1, 0, 1.0f, 1.0f, err));
+        LAM_TRY(be->fill(be, &dln, 0.0f, err));
+        OP("head_scatter", be->embedding_bwd(be, &dln, &rows, &dlnc, err));
+    }
     LAM_TRY(be->fill(be, &dresid, 0.0f, err));
     OP("rmsnorm_bwd",
        be->rmsnorm_bwd(be, &dresid, &g->final_norm, &dln, &xl, &m->params.final_norm, &rstdf, err));
 
+    lam_tensor seg = dev_tensor(m, x->seg, LAM_I32, 2, B, T, 0, 0);
+    const lam_tensor *segp = m->cur_seg ? &seg : NULL;
     lam_tensor dqkv2 = T2(x->dqkv, N, C3), dqkv3 = T3(x->dqkv, B, T, C3);
     lam_tensor datt2 = T2(x->datt, N, HD), datt3 = T3(x->datt, B, T, HD);
     lam_tensor dgu = T2(x->dgu, N, 2 * F), dh = T2(x->dh, N, F);
@@ -396,7 +494,7 @@ lam_status lam_model_backward(lam_model *m, lam_error *err) {
         OP("matmul_o_dx", be->matmul(be, &datt2, &dresid, &wo, 0, 0, 1.0f, 0.0f, err));
         OP("matmul_o_dw", be->matmul(be, &g_wo, &dresid, &att2, 1, 0, 1.0f, 1.0f, err));
         OP("attention_bwd",
-           be->attention_bwd(be, &dqkv3, &datt3, &qkv3, &probs, &scratch, H, KV, err));
+           be->attention_bwd(be, &dqkv3, &datt3, &qkv3, segp, &probs, &scratch, H, KV, err));
         OP("rope_bwd", be->rope(be, &dqkv3, H + KV, hd, 0, c->rope_theta, 1, err));
         OP("matmul_qkv_dx", be->matmul(be, &dln, &dqkv2, &wqkv, 0, 0, 1.0f, 0.0f, err));
         OP("matmul_qkv_dw", be->matmul(be, &g_wqkv, &dqkv2, &ln1, 1, 0, 1.0f, 1.0f, err));
@@ -408,7 +506,7 @@ lam_status lam_model_backward(lam_model *m, lam_error *err) {
 }
 
 lam_status lam_model_zero_grad(lam_model *m, lam_error *err) {
-    lam_tensor g = T1(m->grads_flat, m->n_params);
+    lam_tensor g = T1(m->grads_flat, m->n_padded);
     return m->be->fill(m->be, &g, 0.0f, err);
 }
 
@@ -416,25 +514,66 @@ lam_status lam_model_logits(lam_model *m, float *out, lam_error *err) {
     if (!m->have_logits)
         return lam_error_set(err, LAM_ERR_INVALID,
                              "model logits: needs a forward without targets just before it");
-    size_t n = (size_t)m->cur_B * m->cur_T * m->cfg.vocab_size;
+    size_t n = (size_t)m->cur_M * m->cfg.vocab_size;
     return m->be->download(m->be, out, m->acts.logits, n * sizeof(float), err);
 }
 
-lam_status lam_model_grad_norm(lam_model *m, float *norm, lam_error *err) {
-    lam_tensor g = T1(m->grads_flat, m->n_params), s = T1(m->acts.scalar, 1);
+lam_status lam_model_grad_sumsq(lam_model *m, int64_t offset, int64_t count, double *out,
+                                lam_error *err) {
     if (!m->act_mem)
         return lam_error_set(err, LAM_ERR_INVALID, "model grad norm: plan the model first");
+    if (offset < 0 || count < 1 || offset + count > m->n_padded)
+        return lam_error_set(
+            err, LAM_ERR_INVALID, "model grad norm: range [%lld, %lld) outside the %lld gradients",
+            (long long)offset, (long long)(offset + count), (long long)m->n_padded);
+    lam_tensor g = T1(m->grads_flat + offset, count), s = T1(m->acts.scalar, 1);
     LAM_TRY(m->be->sum_squares(m->be, &s, &g, err));
     float ss;
     LAM_TRY(m->be->download(m->be, &ss, m->acts.scalar, sizeof ss, err));
-    *norm = sqrtf(ss);
+    *out = ss;
+    return LAM_OK;
+}
+
+lam_status lam_model_grad_norm(lam_model *m, float *norm, lam_error *err) {
+    double ss = 0.0;
+    LAM_TRY(lam_model_grad_sumsq(m, 0, m->n_params, &ss, err));
+    *norm = (float)sqrt(ss);
     return LAM_OK;
 }
 
 lam_status lam_model_adamw(lam_model *m, const lam_adamw_hp *hp, lam_error *err) {
+    if (m->n_shards != 1)
+        return lam_error_set(err, LAM_ERR_INVALID,
+                             "model adamw: the optimizer state is split in %d shards; use "
+                             "lam_model_adamw_shard",
+                             m->n_shards);
     lam_tensor p = T1(m->params_flat, m->n_params), g = T1(m->grads_flat, m->n_params);
     lam_tensor mm = T1(m->m_flat, m->n_params), vv = T1(m->v_flat, m->n_params);
     return m->be->adamw(m->be, &p, &g, &mm, &vv, m->segments, m->n_segments, hp, err);
+}
+
+lam_status lam_model_adamw_shard(lam_model *m, int shard, const lam_adamw_hp *hp, lam_error *err) {
+    if (shard < 0 || shard >= m->n_shards)
+        return lam_error_set(err, LAM_ERR_INVALID, "model adamw: shard %d of %d", shard,
+                             m->n_shards);
+    int64_t S = m->shard_len, lo = (int64_t)shard * S, hi = lo + S;
+    /* the segments clipped to [lo, hi) and rebased on lo */
+    lam_param_segment seg[LAM_N_PARAM_TENSORS];
+    int n = 0;
+    for (int i = 0; i < m->n_segments; i++) {
+        int64_t a = m->segments[i].offset, b = a + m->segments[i].count;
+        if (a < lo) a = lo;
+        if (b > hi) b = hi;
+        if (a < b) seg[n++] = (lam_param_segment){a - lo, b - a, m->segments[i].decay};
+    }
+    if (n == 0) return LAM_OK; /* a shard of padding only */
+    lam_tensor p = T1(m->params_flat + lo, S), g = T1(m->grads_flat + lo, S);
+    lam_tensor mm = T1(m->m_flat, S), vv = T1(m->v_flat, S);
+    return m->be->adamw(m->be, &p, &g, &mm, &vv, seg, n, hp, err);
+}
+
+int64_t lam_model_flat_len(const lam_model *m, int which) {
+    return which < 2 ? m->n_params : m->shard_len;
 }
 
 static float *flat_ptr(lam_model *m, int which) {
@@ -454,11 +593,13 @@ static float *flat_ptr(lam_model *m, int which) {
 lam_status lam_model_read_flat(lam_model *m, int which, float *out, lam_error *err) {
     float *p = flat_ptr(m, which);
     if (!p) return lam_error_set(err, LAM_ERR_INVALID, "model read: no flat vector %d", which);
-    return m->be->download(m->be, out, p, (size_t)m->n_params * sizeof(float), err);
+    size_t n = (size_t)lam_model_flat_len(m, which);
+    return m->be->download(m->be, out, p, n * sizeof(float), err);
 }
 
 lam_status lam_model_write_flat(lam_model *m, int which, const float *in, lam_error *err) {
     float *p = flat_ptr(m, which);
     if (!p) return lam_error_set(err, LAM_ERR_INVALID, "model write: no flat vector %d", which);
-    return m->be->upload(m->be, p, in, (size_t)m->n_params * sizeof(float), err);
+    size_t n = (size_t)lam_model_flat_len(m, which);
+    return m->be->upload(m->be, p, in, n * sizeof(float), err);
 }

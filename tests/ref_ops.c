@@ -99,13 +99,18 @@ void ref_rope(double *x, int64_t b, int64_t t, int64_t c, int n_heads, int hd, i
 
 /* ---- attention ---------------------------------------------------------------------- */
 
-/* Softmax of the causal row i of head h of batch bi into p[0..i]. */
-static void att_row(double *p, const double *qkv, int64_t bi, int64_t t, int64_t i, int h, int g,
-                    int nh, int kv, int hd) {
+/* First key row i of batch bi may attend to: seg[bi*t+i], or 0 without segments. */
+static int64_t seg_lo(const int32_t *seg, int64_t bi, int64_t t, int64_t i) {
+    return seg ? seg[bi * t + i] : 0;
+}
+
+/* Softmax of row i of head h of batch bi over keys [lo, i] into p[lo..i]. */
+static void att_row(double *p, const double *qkv, int64_t bi, int64_t t, int64_t i, int64_t lo,
+                    int h, int g, int nh, int kv, int hd) {
     int64_t c3 = (int64_t)(nh + 2 * kv) * hd;
     const double *q = qkv + (bi * t + i) * c3 + (int64_t)h * hd;
     double scale = 1.0 / sqrt((double)hd), mx = -INFINITY;
-    for (int64_t j = 0; j <= i; j++) {
+    for (int64_t j = lo; j <= i; j++) {
         const double *k = qkv + (bi * t + j) * c3 + (int64_t)(nh + g) * hd;
         double s = 0.0;
         for (int d = 0; d < hd; d++) s += q[d] * k[d];
@@ -113,32 +118,33 @@ static void att_row(double *p, const double *qkv, int64_t bi, int64_t t, int64_t
         if (p[j] > mx) mx = p[j];
     }
     double sum = 0.0;
-    for (int64_t j = 0; j <= i; j++) {
+    for (int64_t j = lo; j <= i; j++) {
         p[j] = exp(p[j] - mx);
         sum += p[j];
     }
-    for (int64_t j = 0; j <= i; j++) p[j] /= sum;
+    for (int64_t j = lo; j <= i; j++) p[j] /= sum;
 }
 
-void ref_attention_fwd(double *out, double *probs, const double *qkv, int64_t b, int64_t t, int h,
-                       int kv, int hd) {
+void ref_attention_fwd(double *out, double *probs, const double *qkv, const int32_t *seg, int64_t b,
+                       int64_t t, int h, int kv, int hd) {
     int64_t c3 = (int64_t)(h + 2 * kv) * hd, hdim = (int64_t)h * hd;
     double *p = malloc((size_t)t * sizeof *p);
     for (int64_t bi = 0; bi < b; bi++)
         for (int hh = 0; hh < h; hh++) {
             int g = hh / (h / kv);
             for (int64_t i = 0; i < t; i++) {
-                att_row(p, qkv, bi, t, i, hh, g, h, kv, hd);
+                int64_t lo = seg_lo(seg, bi, t, i);
+                att_row(p, qkv, bi, t, i, lo, hh, g, h, kv, hd);
                 double *o = out + (bi * t + i) * hdim + (int64_t)hh * hd;
                 for (int d = 0; d < hd; d++) {
                     double s = 0.0;
-                    for (int64_t j = 0; j <= i; j++)
+                    for (int64_t j = lo; j <= i; j++)
                         s += p[j] * qkv[(bi * t + j) * c3 + (int64_t)(h + kv + g) * hd + d];
                     o[d] = s;
                 }
                 if (probs) {
                     double *pr = probs + ((bi * h + hh) * t + i) * t;
-                    for (int64_t j = 0; j < t; j++) pr[j] = j <= i ? p[j] : 0.0;
+                    for (int64_t j = 0; j < t; j++) pr[j] = (j >= lo && j <= i) ? p[j] : 0.0;
                 }
             }
         }
@@ -148,8 +154,8 @@ void ref_attention_fwd(double *out, double *probs, const double *qkv, int64_t b,
 /* o_i = sum_j P_ij v_j, P_i = softmax(scale q_i . k_j), so with dP_ij = dout_i . v_j:
  * dv_j += P_ij dout_i, dS_ij = P_ij (dP_ij - sum_l P_il dP_il), dq_i += scale dS_ij k_j,
  * dk_j += scale dS_ij q_i. */
-void ref_attention_bwd(double *dqkv, const double *dout, const double *qkv, int64_t b, int64_t t,
-                       int h, int kv, int hd) {
+void ref_attention_bwd(double *dqkv, const double *dout, const double *qkv, const int32_t *seg,
+                       int64_t b, int64_t t, int h, int kv, int hd) {
     int64_t c3 = (int64_t)(h + 2 * kv) * hd, hdim = (int64_t)h * hd;
     double scale = 1.0 / sqrt((double)hd);
     double *p = malloc((size_t)t * sizeof *p), *dp = malloc((size_t)t * sizeof *dp);
@@ -158,10 +164,11 @@ void ref_attention_bwd(double *dqkv, const double *dout, const double *qkv, int6
         for (int hh = 0; hh < h; hh++) {
             int g = hh / (h / kv);
             for (int64_t i = 0; i < t; i++) {
-                att_row(p, qkv, bi, t, i, hh, g, h, kv, hd);
+                int64_t lo = seg_lo(seg, bi, t, i);
+                att_row(p, qkv, bi, t, i, lo, hh, g, h, kv, hd);
                 const double *go = dout + (bi * t + i) * hdim + (int64_t)hh * hd;
                 double dot = 0.0;
-                for (int64_t j = 0; j <= i; j++) {
+                for (int64_t j = lo; j <= i; j++) {
                     const double *vj = qkv + (bi * t + j) * c3 + (int64_t)(h + kv + g) * hd;
                     double *dvj = dqkv + (bi * t + j) * c3 + (int64_t)(h + kv + g) * hd;
                     double s = 0.0;
@@ -174,7 +181,7 @@ void ref_attention_bwd(double *dqkv, const double *dout, const double *qkv, int6
                 }
                 const double *qi = qkv + (bi * t + i) * c3 + (int64_t)hh * hd;
                 double *dqi = dqkv + (bi * t + i) * c3 + (int64_t)hh * hd;
-                for (int64_t j = 0; j <= i; j++) {
+                for (int64_t j = lo; j <= i; j++) {
                     double ds = p[j] * (dp[j] - dot) * scale;
                     const double *kj = qkv + (bi * t + j) * c3 + (int64_t)(h + g) * hd;
                     double *dkj = dqkv + (bi * t + j) * c3 + (int64_t)(h + g) * hd;

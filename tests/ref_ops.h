@@ -31,13 +31,14 @@ void ref_matmul(double *c, const double *a, const double *b, int64_t batch, int6
 void ref_rope(double *x, int64_t b, int64_t t, int64_t c, int n_heads, int hd, int pos0,
               double theta, int inverse);
 
-/* Causal GQA attention over qkv (B,T,(H+2KV)*hd): out (B,T,H*hd); probs (B,H,T,T) with a zero
- * upper triangle (probs may be NULL). */
-void ref_attention_fwd(double *out, double *probs, const double *qkv, int64_t b, int64_t t, int h,
-                       int kv, int hd);
+/* Causal GQA attention over qkv (B,T,(H+2KV)*hd): out (B,T,H*hd); probs (B,H,T,T), zero
+ * outside each row's keys (probs may be NULL). Row t of batch b attends to keys
+ * [seg[b*T+t], t] (seg (B,T) may be NULL: [0, t]). */
+void ref_attention_fwd(double *out, double *probs, const double *qkv, const int32_t *seg, int64_t b,
+                       int64_t t, int h, int kv, int hd);
 /* dqkv (B,T,(H+2KV)*hd) = gradient of sum(dout * out) with respect to qkv (written). */
-void ref_attention_bwd(double *dqkv, const double *dout, const double *qkv, int64_t b, int64_t t,
-                       int h, int kv, int hd);
+void ref_attention_bwd(double *dqkv, const double *dout, const double *qkv, const int32_t *seg,
+                       int64_t b, int64_t t, int h, int kv, int hd);
 /* out (B,H*hd): q (B,H*hd) against k, v (B,S,KV*hd), sequence i using positions [0,lens[i]). */
 void ref_attention_decode(double *out, const double *q, const double *k, const double *v,
                           const int32_t *lens, int64_t b, int64_t s, int h, int kv, int hd);

@@ -557,39 +557,67 @@ static void fwd_rope(int64_t B, int64_t T, int nh, int hd, int extra, int pos0, 
  * N(0,1) values scaled by 1/sqrt(hd) (|s| < ~6, fp32 error ~ sqrt(hd) U |s| ~ 1e-6), the
  * exponentials are good to a few U, and the probability-weighted sums over T <= 130 keys
  * add ~sqrt(T) U: a correct fp32 kernel stays well below 1e-5 of max |ref|. */
-static void fwd_attention(int64_t B, int64_t T, int H, int KV, int hd, float xs) {
+/* Segment starts (B,T) of packed sequences: each batch row cut at nseg-1 random distinct
+ * points (some segments one token long); NULL when nseg is 0 (plain causal). */
+static buf *make_seg(int64_t B, int64_t T, int nseg) {
+    if (nseg <= 0) return NULL;
+    buf *sg = B2(LAM_I32, B, T);
+    for (int64_t b = 0; b < B; b++) {
+        unsigned char *cut = (unsigned char *)tmpf(T);
+        for (int k = 1; k < nseg && T > 1; k++) cut[rand_int(1, T - 1)] = 1;
+        if (T > 2 && b == 0) cut[T - 1] = 1; /* a one-token segment at the end */
+        int32_t start = 0;
+        for (int64_t t = 0; t < T; t++) {
+            if (cut[t]) start = (int32_t)t;
+            I(sg)[b * T + t] = start;
+        }
+    }
+    up(sg);
+    return sg;
+}
+
+static void fwd_attention(int64_t B, int64_t T, int H, int KV, int hd, float xs, int nseg) {
     char shp[96];
-    snprintf(shp, sizeof shp, "B=%lld T=%lld H=%d KV=%d hd=%d qkv*%g", (long long)B, (long long)T,
-             H, KV, hd, xs);
+    snprintf(shp, sizeof shp, "B=%lld T=%lld H=%d KV=%d hd=%d qkv*%g segs=%d", (long long)B,
+             (long long)T, H, KV, hd, xs, nseg);
     /* scores scale with xs^2 and so does their fp32 error */
     double tol = 1e-5 * (xs > 1 ? xs * xs : 1.0);
     int64_t C3 = (int64_t)(H + 2 * KV) * hd, HD = (int64_t)H * hd;
     buf *qkv = rnd(B3(LAM_F32, B, T, C3), 0, xs);
     buf *out = poison(B3(LAM_F32, B, T, HD)), *pr = poison(B4(LAM_F32, B, H, T, T));
-    ok(g_be->attention_fwd(g_be, &out->t, &pr->t, &qkv->t, H, KV, &g_err), "attention_fwd", shp);
+    buf *sg = make_seg(B, T, nseg);
+    const lam_tensor *sgt = sg ? &sg->t : NULL;
+    const int32_t *sgh = sg ? I(sg) : NULL;
+    ok(g_be->attention_fwd(g_be, &out->t, &pr->t, &qkv->t, sgt, H, KV, &g_err), "attention_fwd",
+       shp);
     down(out);
     down(pr);
     double *qd = to_d(F(qkv), B * T * C3);
     double *ro = tmpd(B * T * HD), *rp = tmpd(B * H * T * T);
-    ref_attention_fwd(ro, rp, qd, B, T, H, KV, hd);
+    ref_attention_fwd(ro, rp, qd, sgh, B, T, H, KV, hd);
     check("attention_fwd", "out", shp, F(out), ro, NULL, B * T * HD, tol);
     check("attention_fwd", "probs", shp, F(pr), rp, NULL, B * H * T * T, tol);
-    int64_t upper = 0;
+    int64_t outside = 0;
     for (int64_t z = 0; z < B * H; z++)
         for (int64_t i = 0; i < T; i++)
-            for (int64_t j = i + 1; j < T; j++) upper += F(pr)[(z * T + i) * T + j] != 0.0f;
-    expect(!upper, "attention_fwd", shp, "%lld probs above the diagonal are not 0",
-           (long long)upper);
+            for (int64_t j = 0; j < T; j++) {
+                int64_t lo = sgh ? sgh[(z / H) * T + i] : 0;
+                outside += (j > i || j < lo) && F(pr)[(z * T + i) * T + j] != 0.0f;
+            }
+    expect(!outside, "attention_fwd", shp,
+           "%lld probs outside their row's keys (above the diagonal, before the segment) are "
+           "not 0",
+           (long long)outside);
 
     /* backward against the analytical reference (validated against finite differences in
      * backward_fd); dqkv and the scratch are poisoned; probs are the backend's own */
     buf *dout = rnd(B3(LAM_F32, B, T, HD), 0, 1);
     buf *dqkv = poison(B3(LAM_F32, B, T, C3)), *scr = poison(B4(LAM_F32, B, H, T, T));
-    ok(g_be->attention_bwd(g_be, &dqkv->t, &dout->t, &qkv->t, &pr->t, &scr->t, H, KV, &g_err),
+    ok(g_be->attention_bwd(g_be, &dqkv->t, &dout->t, &qkv->t, sgt, &pr->t, &scr->t, H, KV, &g_err),
        "attention_bwd", shp);
     down(dqkv);
     double *rd = tmpd(B * T * C3);
-    ref_attention_bwd(rd, to_d(F(dout), B * T * HD), qd, B, T, H, KV, hd);
+    ref_attention_bwd(rd, to_d(F(dout), B * T * HD), qd, sgh, B, T, H, KV, hd);
     /* q, k and v parts are checked separately (their scales differ) */
     static const char *part[3] = {"dq", "dk", "dv"};
     int64_t c0[3] = {0, HD, HD + (int64_t)KV * hd}, w[3] = {HD, (int64_t)KV * hd, (int64_t)KV * hd};
@@ -812,8 +840,14 @@ static void mode_forward(void) {
                                  {2, 130, 6, 2, 10}, {1, 67, 3, 1, 24}, {1, 130, 2, 1, 64},
                                  {1, 64, 2, 2, 8},   {2, 65, 4, 1, 6},  {1, 128, 2, 1, 4}};
     for (int i = 0; i < 9; i++)
-        fwd_attention(att[i][0], att[i][1], att[i][2], att[i][3], att[i][4], 1.0f);
-    fwd_attention(2, 67, 4, 2, 16, 3.0f); /* peaked softmax: scores in the tens */
+        fwd_attention(att[i][0], att[i][1], att[i][2], att[i][3], att[i][4], 1.0f, 0);
+    fwd_attention(2, 67, 4, 2, 16, 3.0f, 0); /* peaked softmax: scores in the tens */
+    /* packed sequences: segments inside and across the 64-row blocks */
+    fwd_attention(2, 5, 4, 2, 8, 1.0f, 2);
+    fwd_attention(2, 130, 6, 2, 10, 1.0f, 4);
+    fwd_attention(3, 200, 4, 1, 12, 1.0f, 7);
+    fwd_attention(1, 67, 3, 3, 16, 3.0f, 3);
+    fwd_attention(2, 64, 2, 2, 8, 1.0f, 64); /* many one-token segments */
     static const int dec[][5] = {{1, 1, 1, 1, 2},    {3, 5, 4, 2, 8},    {2, 67, 4, 4, 16},
                                  {3, 130, 6, 2, 10}, {2, 130, 8, 1, 64}, {4, 37, 2, 2, 24},
                                  {2, 64, 4, 2, 8}};
@@ -1051,23 +1085,27 @@ static void bwd_rope(int64_t B, int64_t T, int nh, int hd, int extra, int pos0, 
 
 static double loss_attention(void *p) {
     fd_ctx *c = p;
-    ref_attention_fwd(c->out, NULL, c->x, c->b, c->t, c->h, c->kv, c->hd);
+    ref_attention_fwd(c->out, NULL, c->x, c->tok, c->b, c->t, c->h, c->kv, c->hd);
     return dotd(c->r, c->out, c->b * c->t * c->h * c->hd);
 }
 
-static void bwd_attention(int64_t B, int64_t T, int H, int KV, int hd) {
+static void bwd_attention(int64_t B, int64_t T, int H, int KV, int hd, int nseg) {
     char shp[96];
-    snprintf(shp, sizeof shp, "B=%lld T=%lld H=%d KV=%d hd=%d", (long long)B, (long long)T, H, KV,
-             hd);
+    snprintf(shp, sizeof shp, "B=%lld T=%lld H=%d KV=%d hd=%d segs=%d", (long long)B, (long long)T,
+             H, KV, hd, nseg);
     int64_t C3 = (int64_t)(H + 2 * KV) * hd, HD = (int64_t)H * hd;
     buf *qkv = rnd(B3(LAM_F32, B, T, C3), 0, 1), *r = rnd(B3(LAM_F32, B, T, HD), 0, 1);
     buf *out = poison(B3(LAM_F32, B, T, HD)), *pr = poison(B4(LAM_F32, B, H, T, T));
     buf *scr = poison(B4(LAM_F32, B, H, T, T)), *dq = poison(B3(LAM_F32, B, T, C3));
-    ok(g_be->attention_fwd(g_be, &out->t, &pr->t, &qkv->t, H, KV, &g_err), "attention_fwd", shp);
-    ok(g_be->attention_bwd(g_be, &dq->t, &r->t, &qkv->t, &pr->t, &scr->t, H, KV, &g_err),
+    buf *sg = make_seg(B, T, nseg);
+    const lam_tensor *sgt = sg ? &sg->t : NULL;
+    ok(g_be->attention_fwd(g_be, &out->t, &pr->t, &qkv->t, sgt, H, KV, &g_err), "attention_fwd",
+       shp);
+    ok(g_be->attention_bwd(g_be, &dq->t, &r->t, &qkv->t, sgt, &pr->t, &scr->t, H, KV, &g_err),
        "attention_bwd", shp);
     down(dq);
-    fd_ctx c = {.b = B,
+    fd_ctx c = {.tok = sg ? I(sg) : NULL,
+                .b = B,
                 .t = T,
                 .h = H,
                 .kv = KV,
@@ -1076,7 +1114,7 @@ static void bwd_attention(int64_t B, int64_t T, int H, int KV, int hd) {
                 .r = to_d(F(r), B * T * HD),
                 .out = tmpd(B * T * HD)};
     double *rg = tmpd(B * T * C3);
-    ref_attention_bwd(rg, c.r, c.x, B, T, H, KV, hd);
+    ref_attention_bwd(rg, c.r, c.x, c.tok, B, T, H, KV, hd);
     fd_compare("attention_bwd", "dqkv", shp, loss_attention, &c, c.x, B * T * C3, F(dq), rg);
     release_all();
 }
@@ -1154,9 +1192,11 @@ static void mode_backward_fd(void) {
     }
     bwd_rope(2, 3, 2, 6, 4, 5, 10000.0f);
     bwd_rope(1, 5, 3, 16, 0, 100, 500000.0f);
-    bwd_attention(2, 5, 4, 2, 6);
-    bwd_attention(1, 67, 2, 1, 4);
-    bwd_attention(1, 9, 3, 3, 8);
+    bwd_attention(2, 5, 4, 2, 6, 0);
+    bwd_attention(1, 67, 2, 1, 4, 0);
+    bwd_attention(1, 9, 3, 3, 8, 0);
+    bwd_attention(2, 9, 4, 2, 6, 3);
+    bwd_attention(1, 70, 2, 1, 4, 4);
     bwd_swiglu(3, 5);
     bwd_swiglu(7, 24);
     bwd_cross_entropy(4, 7, 0.25f);
@@ -1259,14 +1299,26 @@ static void run_suite(int slot) {
     ok(be->rope(be, &qkv->t, H + KV, hd, 3, 10000.0f, 0, &g_err), "rope", S);
     record(slot, "rope", qkv);
     buf *ao = poison(B3(LAM_F32, B, T, HD)), *pr = poison(B4(LAM_F32, B, H, T, T));
-    ok(be->attention_fwd(be, &ao->t, &pr->t, &qkv->t, H, KV, &g_err), "attention_fwd", S);
+    ok(be->attention_fwd(be, &ao->t, &pr->t, &qkv->t, NULL, H, KV, &g_err), "attention_fwd", S);
     record(slot, "attention_fwd out", ao);
     record(slot, "attention_fwd probs", pr);
     buf *ag = rnd(B3(LAM_F32, B, T, HD), 0, 1), *dq = poison(B3(LAM_F32, B, T, C3));
     buf *scr = poison(B4(LAM_F32, B, H, T, T));
-    ok(be->attention_bwd(be, &dq->t, &ag->t, &qkv->t, &pr->t, &scr->t, H, KV, &g_err),
+    ok(be->attention_bwd(be, &dq->t, &ag->t, &qkv->t, NULL, &pr->t, &scr->t, H, KV, &g_err),
        "attention_bwd", S);
     record(slot, "attention_bwd dqkv", dq);
+    /* packed sequences: a fixed segment layout (the random stream stays the same per run) */
+    buf *sg = B2(LAM_I32, B, T);
+    for (int64_t b = 0; b < B; b++)
+        for (int64_t t = 0; t < T; t++) I(sg)[b * T + t] = (int32_t)(t - t % (37 + 11 * b));
+    up(sg);
+    buf *aos = poison(B3(LAM_F32, B, T, HD)), *prs = poison(B4(LAM_F32, B, H, T, T));
+    ok(be->attention_fwd(be, &aos->t, &prs->t, &qkv->t, &sg->t, H, KV, &g_err), "attention_fwd", S);
+    record(slot, "attention_fwd segments out", aos);
+    buf *dqs = poison(B3(LAM_F32, B, T, C3));
+    ok(be->attention_bwd(be, &dqs->t, &ag->t, &qkv->t, &sg->t, &prs->t, &scr->t, H, KV, &g_err),
+       "attention_bwd", S);
+    record(slot, "attention_bwd segments dqkv", dqs);
     ok(be->rope(be, &dq->t, H + KV, hd, 3, 10000.0f, 1, &g_err), "rope", S);
     record(slot, "rope inverse", dq);
 
@@ -1555,34 +1607,68 @@ static void mode_shape_errors(void) {
     lam_tensor pr4 = T4(LAM_F32, 2, 4, 4, 4), pr3 = T3(LAM_F32, 8, 3, 3),
                qkvb = T3(LAM_BF16, 2, 3, 16);
     lam_tensor pr2 = T4(LAM_F32, 2, 2, 3, 3), dq17 = T3(LAM_F32, 2, 3, 17), scr = T1(LAM_F32, 71);
-    EXPECT_STATUS("attention_fwd", OK, "valid", be->attention_fwd(be, &ao, &pr, &qkv, 4, 2, e));
+    EXPECT_STATUS("attention_fwd", OK, "valid",
+                  be->attention_fwd(be, &ao, &pr, &qkv, NULL, 4, 2, e));
     EXPECT_STATUS("attention_fwd", SH, "KV=3 does not divide H=4",
-                  be->attention_fwd(be, &ao, &pr, &qkv, 4, 3, e));
+                  be->attention_fwd(be, &ao, &pr, &qkv, NULL, 4, 3, e));
     EXPECT_STATUS("attention_fwd", SH, "qkv width 15",
-                  be->attention_fwd(be, &ao, &pr, &qkv15, 4, 2, e));
+                  be->attention_fwd(be, &ao, &pr, &qkv15, NULL, 4, 2, e));
     EXPECT_STATUS("attention_fwd", SH, "out width 9",
-                  be->attention_fwd(be, &ao9, &pr, &qkv, 4, 2, e));
-    EXPECT_STATUS("attention_fwd", SH, "out T=4", be->attention_fwd(be, &ao4, &pr, &qkv, 4, 2, e));
+                  be->attention_fwd(be, &ao9, &pr, &qkv, NULL, 4, 2, e));
+    EXPECT_STATUS("attention_fwd", SH, "out T=4",
+                  be->attention_fwd(be, &ao4, &pr, &qkv, NULL, 4, 2, e));
     EXPECT_STATUS("attention_fwd", SH, "probs (2,4,4,4)",
-                  be->attention_fwd(be, &ao, &pr4, &qkv, 4, 2, e));
+                  be->attention_fwd(be, &ao, &pr4, &qkv, NULL, 4, 2, e));
     EXPECT_STATUS("attention_fwd", SH, "probs 3-D",
-                  be->attention_fwd(be, &ao, &pr3, &qkv, 4, 2, e));
+                  be->attention_fwd(be, &ao, &pr3, &qkv, NULL, 4, 2, e));
     EXPECT_STATUS("attention_fwd", SH, "probs H=2",
-                  be->attention_fwd(be, &ao, &pr2, &qkv, 4, 2, e));
-    EXPECT_STATUS("attention_fwd", SH, "bf16 qkv", be->attention_fwd(be, &ao, &pr, &qkvb, 4, 2, e));
-    EXPECT_STATUS("attention_fwd", SH, "0 heads", be->attention_fwd(be, &ao, &pr, &qkv, 0, 2, e));
+                  be->attention_fwd(be, &ao, &pr2, &qkv, NULL, 4, 2, e));
+    EXPECT_STATUS("attention_fwd", SH, "bf16 qkv",
+                  be->attention_fwd(be, &ao, &pr, &qkvb, NULL, 4, 2, e));
+    EXPECT_STATUS("attention_fwd", SH, "0 heads",
+                  be->attention_fwd(be, &ao, &pr, &qkv, NULL, 0, 2, e));
     EXPECT_STATUS("attention_bwd", OK, "valid",
-                  be->attention_bwd(be, &qkv, &ao, &qkv, &pr, &pr, 4, 2, e));
+                  be->attention_bwd(be, &qkv, &ao, &qkv, NULL, &pr, &pr, 4, 2, e));
     EXPECT_STATUS("attention_bwd", SH, "dqkv width 17",
-                  be->attention_bwd(be, &dq17, &ao, &qkv, &pr, &pr, 4, 2, e));
+                  be->attention_bwd(be, &dq17, &ao, &qkv, NULL, &pr, &pr, 4, 2, e));
     EXPECT_STATUS("attention_bwd", SH, "dout width 9",
-                  be->attention_bwd(be, &qkv, &ao9, &qkv, &pr, &pr, 4, 2, e));
+                  be->attention_bwd(be, &qkv, &ao9, &qkv, NULL, &pr, &pr, 4, 2, e));
     EXPECT_STATUS("attention_bwd", SH, "scratch smaller than probs",
-                  be->attention_bwd(be, &qkv, &ao, &qkv, &pr, &scr, 4, 2, e));
+                  be->attention_bwd(be, &qkv, &ao, &qkv, NULL, &pr, &scr, 4, 2, e));
     EXPECT_STATUS("attention_bwd", SH, "probs (2,4,4,4)",
-                  be->attention_bwd(be, &qkv, &ao, &qkv, &pr4, &pr4, 4, 2, e));
+                  be->attention_bwd(be, &qkv, &ao, &qkv, NULL, &pr4, &pr4, 4, 2, e));
     EXPECT_STATUS("attention_bwd", SH, "KV=3 does not divide H=4",
-                  be->attention_bwd(be, &qkv, &ao, &qkv, &pr, &pr, 4, 3, e));
+                  be->attention_bwd(be, &qkv, &ao, &qkv, NULL, &pr, &pr, 4, 3, e));
+
+    /* segments of packed sequences: seg (2,3) i32 with values in [0,t], nondecreasing */
+    buf *sg_ok = B2(LAM_I32, 2, 3), *sg_hi = B2(LAM_I32, 2, 3), *sg_neg = B2(LAM_I32, 2, 3);
+    buf *sg_dec = B2(LAM_I32, 2, 3);
+    int32_t v_ok[6] = {0, 1, 1, 0, 0, 2}, v_hi[6] = {0, 1, 1, 0, 2, 2};
+    int32_t v_neg[6] = {0, 0, 0, 0, -1, 0}, v_dec[6] = {0, 1, 0, 0, 0, 0};
+    memcpy(I(sg_ok), v_ok, sizeof v_ok), memcpy(I(sg_hi), v_hi, sizeof v_hi);
+    memcpy(I(sg_neg), v_neg, sizeof v_neg), memcpy(I(sg_dec), v_dec, sizeof v_dec);
+    up(sg_ok), up(sg_hi), up(sg_neg), up(sg_dec);
+    lam_tensor sg23f = T2(LAM_F32, 2, 3), sg32 = T2(LAM_I32, 3, 2), sg6 = T1(LAM_I32, 6);
+    EXPECT_STATUS("attention_fwd", OK, "valid segments",
+                  be->attention_fwd(be, &ao, &pr, &qkv, &sg_ok->t, 4, 2, e));
+    EXPECT_STATUS("attention_fwd", INV, "seg[1,1]=2 past its row",
+                  be->attention_fwd(be, &ao, &pr, &qkv, &sg_hi->t, 4, 2, e));
+    EXPECT_STATUS("attention_fwd", INV, "seg -1",
+                  be->attention_fwd(be, &ao, &pr, &qkv, &sg_neg->t, 4, 2, e));
+    EXPECT_STATUS("attention_fwd", INV, "seg decreasing",
+                  be->attention_fwd(be, &ao, &pr, &qkv, &sg_dec->t, 4, 2, e));
+    EXPECT_STATUS("attention_fwd", SH, "f32 seg",
+                  be->attention_fwd(be, &ao, &pr, &qkv, &sg23f, 4, 2, e));
+    EXPECT_STATUS("attention_fwd", SH, "seg (3,2)",
+                  be->attention_fwd(be, &ao, &pr, &qkv, &sg32, 4, 2, e));
+    EXPECT_STATUS("attention_fwd", SH, "seg 1-D",
+                  be->attention_fwd(be, &ao, &pr, &qkv, &sg6, 4, 2, e));
+    EXPECT_STATUS("attention_bwd", OK, "valid segments",
+                  be->attention_bwd(be, &qkv, &ao, &qkv, &sg_ok->t, &pr, &pr, 4, 2, e));
+    EXPECT_STATUS("attention_bwd", INV, "seg decreasing",
+                  be->attention_bwd(be, &qkv, &ao, &qkv, &sg_dec->t, &pr, &pr, 4, 2, e));
+    EXPECT_STATUS("attention_bwd", SH, "seg (3,2)",
+                  be->attention_bwd(be, &qkv, &ao, &qkv, &sg32, &pr, &pr, 4, 2, e));
 
     /* decode: B=2, H=4, KV=2, hd=2, S=5: q (2,8), caches (2,5,4), lens (2) */
     lam_tensor dqq = T2(LAM_F32, 2, 8), kc = T3(LAM_F32, 2, 5, 4), kc6 = T3(LAM_F32, 2, 6, 4);

@@ -11,6 +11,7 @@
 #ifndef LAM_BACKEND_H
 #define LAM_BACKEND_H
 
+#include "lam/comm.h"
 #include "lam/status.h"
 #include "lam/tensor.h"
 
@@ -46,6 +47,9 @@ struct lam_backend {
                            lam_error *err);
     lam_status (*synchronize)(lam_backend *be, lam_error *err);
     void (*destroy)(lam_backend *be);
+    /* The device communicator over this backend's memory for the ranks of c (NCCL for CUDA).
+     * NULL for backends whose memory is the host's: lam_backend_dcomm uses MPI on the host. */
+    lam_status (*dcomm_create)(lam_backend *be, lam_comm *c, lam_dcomm **out, lam_error *err);
 
     /* x[:] = value (f32 or bf16 or i32 with the value cast) */
     lam_status (*fill)(lam_backend *be, lam_tensor *x, float value, lam_error *err);
@@ -88,13 +92,19 @@ struct lam_backend {
 
     /* Causal grouped-query attention over a packed qkv (B,T,(H+2KV)*hd): q heads first, then
      * k heads, then v heads (rotary already applied). out (B,T,H*hd); probs (B,H,T,T) holds
-     * the softmax (upper triangle zero) for the backward. Scale 1/sqrt(hd). */
+     * the softmax for the backward. Scale 1/sqrt(hd).
+     * Packed sequences: seg (B,T) i32, or NULL for plain causal attention: query row t of
+     * batch b attends to keys [seg[b,t], t], so several samples share a row without seeing
+     * each other. seg[b,t] is in [0, t] and nondecreasing along t (LAM_ERR_INVALID
+     * otherwise). probs rows are zero outside their keys. */
     lam_status (*attention_fwd)(lam_backend *be, lam_tensor *out, lam_tensor *probs,
-                                const lam_tensor *qkv, int n_heads, int n_kv_heads, lam_error *err);
-    /* dqkv (B,T,(H+2KV)*hd) written; probs is overwritten (it becomes dS); scratch (B,H,T,T) */
+                                const lam_tensor *qkv, const lam_tensor *seg, int n_heads,
+                                int n_kv_heads, lam_error *err);
+    /* dqkv (B,T,(H+2KV)*hd) written; probs is overwritten (it becomes dS); scratch (B,H,T,T);
+     * seg as given to the forward */
     lam_status (*attention_bwd)(lam_backend *be, lam_tensor *dqkv, const lam_tensor *dout,
-                                const lam_tensor *qkv, lam_tensor *probs, lam_tensor *scratch,
-                                int n_heads, int n_kv_heads, lam_error *err);
+                                const lam_tensor *qkv, const lam_tensor *seg, lam_tensor *probs,
+                                lam_tensor *scratch, int n_heads, int n_kv_heads, lam_error *err);
     /* Decode form: one new query per sequence against its KV cache.
      * out (B,H*hd); q (B,H*hd); k_cache, v_cache (B,S,KV*hd); lens (B) i32: sequence b
      * attends to cache positions [0, lens[b]) (its own new key already written there). */
@@ -138,6 +148,9 @@ lam_status lam_backend_create(const char *name, int n_threads, lam_backend **out
 /* Names of the registered backends, comma separated, into buf. */
 const char *lam_backend_list(char *buf, size_t cap);
 void lam_backend_destroy(lam_backend *be);
+/* The device communicator for be's memory over the ranks of c (be->dcomm_create, or the host
+ * MPI one for host memory). */
+lam_status lam_backend_dcomm(lam_backend *be, lam_comm *c, lam_dcomm **out, lam_error *err);
 
 /* Shape-check helpers shared by implementations: each returns LAM_ERR_SHAPE naming op. */
 lam_status lam_check_tensor(const char *op, const char *arg, const lam_tensor *t, lam_dtype dt,

@@ -375,16 +375,60 @@ static lam_status check_attention(const char *op, const lam_tensor *qkv, const l
     return LAM_OK;
 }
 
+/* seg (B,T) i32 or NULL: key ranges of packed sequences (backend.h); checks its values. */
+static lam_status check_seg(const char *op, const lam_tensor *seg, int64_t B, int64_t T,
+                            lam_error *err) {
+    if (!seg) return LAM_OK;
+    CHECK(op, "seg", seg, LAM_I32);
+    if (seg->ndim != 2 || seg->shape[0] != B || seg->shape[1] != T)
+        return lam_error_set(err, LAM_ERR_SHAPE, "%s: seg must be (B,T) = (%lld,%lld)", op,
+                             (long long)B, (long long)T);
+    const int32_t *s = seg->data;
+    for (int64_t b = 0; b < B; b++)
+        for (int64_t t = 0; t < T; t++) {
+            int32_t v = s[b * T + t];
+            if (v < 0 || v > t || (t > 0 && v < s[b * T + t - 1]))
+                return lam_error_set(err, LAM_ERR_INVALID,
+                                     "%s: seg[%lld,%lld]=%d; it must be in [0,%lld] and not below "
+                                     "seg[%lld,%lld]",
+                                     op, (long long)b, (long long)t, v, (long long)t, (long long)b,
+                                     (long long)(t > 0 ? t - 1 : 0));
+        }
+    return LAM_OK;
+}
+
+/* First key of row i (s: the batch's seg row, or NULL). */
+static inline int64_t seg_at(const int32_t *s, int64_t i) {
+    return s ? s[i] : 0;
+}
+
+/* Rows [j0, hi) are those that see some key below j1 (seg nondecreasing: a prefix). */
+static inline int64_t seg_rows_below(const int32_t *s, int64_t T, int64_t j1) {
+    if (!s) return T;
+    int64_t lo = j1, hi = T; /* rows < j1 always qualify; find the first row with seg >= j1 */
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (s[mid] >= j1)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}
+
 static lam_status op_attention_fwd(lam_backend *be, lam_tensor *out, lam_tensor *probs,
-                                   const lam_tensor *qkv, int H, int KV, lam_error *err) {
+                                   const lam_tensor *qkv, const lam_tensor *seg, int H, int KV,
+                                   lam_error *err) {
     CHECK("attention_fwd", "out", out, LAM_F32);
     CHECK("attention_fwd", "probs", probs, LAM_F32);
     CHECK("attention_fwd", "qkv", qkv, LAM_F32);
     LAM_TRY(check_attention("attention_fwd", qkv, out, probs, H, KV, err));
     int64_t B = qkv->shape[0], T = qkv->shape[1], C3 = qkv->shape[2];
+    LAM_TRY(check_seg("attention_fwd", seg, B, T, err));
     int64_t hd = C3 / (H + 2 * KV), HD = H * hd, group = H / KV;
     float scale = 1.0f / sqrtf((float)hd);
     const float *pqkv = qkv->data;
+    const int32_t *pseg = seg ? seg->data : NULL;
     float *pp = probs->data, *po = out->data;
 #pragma omp parallel for num_threads(NT(be)) schedule(dynamic, 1)
     for (int64_t bh = 0; bh < B * H; bh++) {
@@ -392,40 +436,46 @@ static lam_status op_attention_fwd(lam_backend *be, lam_tensor *out, lam_tensor 
         const float *q = pqkv + b * T * C3 + h * hd;
         const float *k = pqkv + b * T * C3 + (H + g) * hd;
         const float *v = pqkv + b * T * C3 + (H + KV + g) * hd;
+        const int32_t *sg = pseg ? pseg + b * T : NULL;
         float *P = pp + bh * T * T;
         float *o = po + b * T * HD + h * hd;
         for (int64_t i0 = 0; i0 < T; i0 += ATT_BLOCK) {
             int64_t i1 = i0 + ATT_BLOCK < T ? i0 + ATT_BLOCK : T;
-            /* S[i0:i1, 0:i1] = scale * Q[i0:i1] K[0:i1]^T */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(i1 - i0), (int)i1, (int)hd,
-                        scale, q + i0 * C3, (int)C3, k, (int)C3, 0.0f, P + i0 * T, (int)T);
+            int64_t lo = seg_at(sg, i0); /* the block's first key (seg is nondecreasing) */
+            /* S[i0:i1, lo:i1] = scale * Q[i0:i1] K[lo:i1]^T */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(i1 - i0), (int)(i1 - lo),
+                        (int)hd, scale, q + i0 * C3, (int)C3, k + lo * C3, (int)C3, 0.0f,
+                        P + i0 * T + lo, (int)T);
             for (int64_t i = i0; i < i1; i++) {
                 float *row = P + i * T;
+                int64_t s0 = seg_at(sg, i);
                 float mx = -INFINITY;
-                for (int64_t j = 0; j <= i; j++) mx = row[j] > mx ? row[j] : mx;
+                for (int64_t j = s0; j <= i; j++) mx = row[j] > mx ? row[j] : mx;
                 float sum = 0.0f;
 #pragma omp simd reduction(+ : sum)
-                for (int64_t j = 0; j <= i; j++) {
+                for (int64_t j = s0; j <= i; j++) {
                     float e = fast_expf(row[j] - mx);
                     row[j] = e;
                     sum += e;
                 }
                 float inv = 1.0f / sum;
 #pragma omp simd
-                for (int64_t j = 0; j <= i; j++) row[j] *= inv;
+                for (int64_t j = s0; j <= i; j++) row[j] *= inv;
+                for (int64_t j = 0; j < s0; j++) row[j] = 0.0f;
                 for (int64_t j = i + 1; j < T; j++) row[j] = 0.0f;
             }
-            /* O[i0:i1] = P[i0:i1, 0:i1] V[0:i1] */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(i1 - i0), (int)hd, (int)i1,
-                        1.0f, P + i0 * T, (int)T, v, (int)C3, 0.0f, o + i0 * HD, (int)HD);
+            /* O[i0:i1] = P[i0:i1, lo:i1] V[lo:i1] */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(i1 - i0), (int)hd,
+                        (int)(i1 - lo), 1.0f, P + i0 * T + lo, (int)T, v + lo * C3, (int)C3, 0.0f,
+                        o + i0 * HD, (int)HD);
         }
     }
     return LAM_OK;
 }
 
 static lam_status op_attention_bwd(lam_backend *be, lam_tensor *dqkv, const lam_tensor *dout,
-                                   const lam_tensor *qkv, lam_tensor *probs, lam_tensor *scratch,
-                                   int H, int KV, lam_error *err) {
+                                   const lam_tensor *qkv, const lam_tensor *seg, lam_tensor *probs,
+                                   lam_tensor *scratch, int H, int KV, lam_error *err) {
     CHECK("attention_bwd", "dqkv", dqkv, LAM_F32);
     CHECK("attention_bwd", "dout", dout, LAM_F32);
     CHECK("attention_bwd", "qkv", qkv, LAM_F32);
@@ -439,9 +489,11 @@ static lam_status op_attention_bwd(lam_backend *be, lam_tensor *dqkv, const lam_
         return shapes_err(err, "attention_bwd", "scratch must be as large as probs (B,H,T,T)",
                           scratch, probs, NULL);
     int64_t B = qkv->shape[0], T = qkv->shape[1], C3 = qkv->shape[2];
+    LAM_TRY(check_seg("attention_bwd", seg, B, T, err));
     int64_t hd = C3 / (H + 2 * KV), HD = H * hd, group = H / KV;
     float scale = 1.0f / sqrtf((float)hd);
     const float *pqkv = qkv->data, *pdo = dout->data;
+    const int32_t *pseg = seg ? seg->data : NULL;
     float *pp = probs->data, *ps = scratch->data, *pdq = dqkv->data;
     /* one task per (b, kv head): dK and dV of a group are summed over its query heads in
      * order, so no two threads write the same gradient */
@@ -450,6 +502,7 @@ static lam_status op_attention_bwd(lam_backend *be, lam_tensor *dqkv, const lam_
         int64_t b = bg / KV, g = bg % KV;
         const float *k = pqkv + b * T * C3 + (H + g) * hd;
         const float *v = pqkv + b * T * C3 + (H + KV + g) * hd;
+        const int32_t *sg = pseg ? pseg + b * T : NULL;
         float *dk = pdq + b * T * C3 + (H + g) * hd;
         float *dv = pdq + b * T * C3 + (H + KV + g) * hd;
         for (int64_t t = 0; t < T; t++) {
@@ -463,36 +516,41 @@ static lam_status op_attention_bwd(lam_backend *be, lam_tensor *dqkv, const lam_
             float *P = pp + (b * H + h) * T * T, *dP = ps + (b * H + h) * T * T;
             for (int64_t j0 = 0; j0 < T; j0 += ATT_BLOCK) {
                 int64_t j1 = j0 + ATT_BLOCK < T ? j0 + ATT_BLOCK : T;
-                /* dV[j0:j1] += P[j0:T, j0:j1]^T dO[j0:T] */
+                int64_t hi = seg_rows_below(sg, T, j1);
+                /* dV[j0:j1] += P[j0:hi, j0:j1]^T dO[j0:hi] */
                 cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)(j1 - j0), (int)hd,
-                            (int)(T - j0), 1.0f, P + j0 * T + j0, (int)T, dO + j0 * HD, (int)HD,
+                            (int)(hi - j0), 1.0f, P + j0 * T + j0, (int)T, dO + j0 * HD, (int)HD,
                             1.0f, dv + j0 * C3, (int)C3);
             }
             for (int64_t i0 = 0; i0 < T; i0 += ATT_BLOCK) {
                 int64_t i1 = i0 + ATT_BLOCK < T ? i0 + ATT_BLOCK : T;
-                /* dP[i0:i1, 0:i1] = dO[i0:i1] V[0:i1]^T */
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(i1 - i0), (int)i1,
-                            (int)hd, 1.0f, dO + i0 * HD, (int)HD, v, (int)C3, 0.0f, dP + i0 * T,
-                            (int)T);
-                /* dS = P * (dP - rowsum(P * dP)), written over P */
+                int64_t lo = seg_at(sg, i0);
+                /* dP[i0:i1, lo:i1] = dO[i0:i1] V[lo:i1]^T */
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(i1 - i0), (int)(i1 - lo),
+                            (int)hd, 1.0f, dO + i0 * HD, (int)HD, v + lo * C3, (int)C3, 0.0f,
+                            dP + i0 * T + lo, (int)T);
+                /* dS = P * (dP - rowsum(P * dP)) over each row's keys, written over P (zero
+                 * elsewhere already) */
                 for (int64_t i = i0; i < i1; i++) {
                     float *pr = P + i * T, *dpr = dP + i * T;
+                    int64_t s0 = seg_at(sg, i);
                     float dot = 0.0f;
 #pragma omp simd reduction(+ : dot)
-                    for (int64_t j = 0; j <= i; j++) dot += pr[j] * dpr[j];
+                    for (int64_t j = s0; j <= i; j++) dot += pr[j] * dpr[j];
 #pragma omp simd
-                    for (int64_t j = 0; j <= i; j++) pr[j] = pr[j] * (dpr[j] - dot);
+                    for (int64_t j = s0; j <= i; j++) pr[j] = pr[j] * (dpr[j] - dot);
                 }
-                /* dQ[i0:i1] = scale * dS[i0:i1, 0:i1] K[0:i1] */
+                /* dQ[i0:i1] = scale * dS[i0:i1, lo:i1] K[lo:i1] */
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(i1 - i0), (int)hd,
-                            (int)i1, scale, P + i0 * T, (int)T, k, (int)C3, 0.0f, dq + i0 * C3,
-                            (int)C3);
+                            (int)(i1 - lo), scale, P + i0 * T + lo, (int)T, k + lo * C3, (int)C3,
+                            0.0f, dq + i0 * C3, (int)C3);
             }
             for (int64_t j0 = 0; j0 < T; j0 += ATT_BLOCK) {
                 int64_t j1 = j0 + ATT_BLOCK < T ? j0 + ATT_BLOCK : T;
-                /* dK[j0:j1] += scale * dS[j0:T, j0:j1]^T Q[j0:T] */
+                int64_t hi = seg_rows_below(sg, T, j1);
+                /* dK[j0:j1] += scale * dS[j0:hi, j0:j1]^T Q[j0:hi] */
                 cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)(j1 - j0), (int)hd,
-                            (int)(T - j0), scale, P + j0 * T + j0, (int)T, q + j0 * C3, (int)C3,
+                            (int)(hi - j0), scale, P + j0 * T + j0, (int)T, q + j0 * C3, (int)C3,
                             1.0f, dk + j0 * C3, (int)C3);
             }
         }
