@@ -7,6 +7,8 @@
 
 #include "lam/atomic.h"
 
+#include "h5vfd.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -555,8 +557,10 @@ done:
 /* ---- reader ------------------------------------------------------------------------------ */
 
 struct lam_h5_reader {
-    char *path;
+    char *path;     /* as the caller named it: the file, or the image's name */
+    uint8_t *image; /* the image lam_h5_open_image copied, or NULL */
     hid_t file, tokens, mask;
+    uint64_t file_size; /* bytes */
     lam_h5_counts c;
     lam_h5_params p;
     char *json;
@@ -579,6 +583,7 @@ void lam_h5_close(lam_h5_reader *r) {
     quiet_on(&q);
     h5close_id(r->tokens), h5close_id(r->mask), h5close_id(r->file);
     quiet_off(&q);
+    free(r->image); /* after the file: HDF5 reads it until then */
     for (int k = 0; k < 6; k++) free(r->ep_str[k]);
     free(r->step_offset), free(r->ep_source), free(r->step_action);
     free(r->src_name), free(r->src_sha), free(r->split_name);
@@ -657,6 +662,16 @@ static lam_status open_col(lam_h5_reader *r, const char *path, int kind, int64_t
     }
     hsize_t dim;
     H5CK(H5Sget_simple_extent_dims(sp, &dim, NULL), "H5Sget_simple_extent_dims", path, r->path);
+    /* No column of a file of S bytes holds more than 1032 S bytes, deflate's largest ratio (the
+     * writer allocates every chunk; a string is a 16-byte heap reference in the dataset): a
+     * larger extent is forged, and reading it would only exhaust memory. */
+    if (dim > r->file_size * 1032 / (kind == 0 ? 16 : sz)) {
+        char m[128];
+        snprintf(m, sizeof m, "%llu entries: more than a file of this size can hold",
+                 (unsigned long long)dim);
+        st = bad(err, r, path, "%s", m);
+        goto done;
+    }
     *n = (int64_t)dim;
     if (want >= 0 && *n != want) {
         char m[96];
@@ -691,25 +706,52 @@ done:
     return st;
 }
 
+/* Memory for the variable-length strings HDF5 reads: every block goes on a list that is freed
+ * after the read whatever its outcome (a read that fails half way leaves behind strings HDF5
+ * never hands back), and the total is capped at what the column can hold: the strings sit
+ * uncompressed in the file's global heap, so they add up to less than the file. */
+typedef struct vl_block {
+    struct vl_block *next;
+    max_align_t data[];
+} vl_block;
+
+typedef struct {
+    vl_block *head;
+    size_t used, budget;
+} vl_arena;
+
+static void *vl_alloc(size_t size, void *info) {
+    vl_arena *a = info;
+    if (size > a->budget - a->used) return NULL; /* HDF5 fails the read */
+    vl_block *b = malloc(sizeof *b + size);
+    if (!b) return NULL;
+    a->used += size;
+    b->next = a->head, a->head = b;
+    return b->data;
+}
+
+static void vl_free(void *p, void *info) {
+    (void)p, (void)info; /* the arena frees everything at once */
+}
+
 /* Reads a string column into r->blob; *out gets offsets (as pointers fixed up later). */
 static lam_status read_str(lam_h5_reader *r, const char *path, int64_t want, char ***out,
                            int64_t *n, lam_error *err) {
-    hid_t ds, t = -1, sp = -1;
+    hid_t ds, t = -1, dxpl = -1;
     lam_status st = open_col(r, path, 0, want, &ds, n, err);
     if (st != LAM_OK) return st;
     char **raw = calloc(*n > 0 ? (size_t)*n : 1, sizeof *raw);
     char **res = calloc(*n > 0 ? (size_t)*n : 1, sizeof *res);
-    int read = 0;
+    vl_arena arena = {NULL, 0, (size_t)r->file_size + (size_t)*n}; /* the strings and NULs */
     if (!raw || !res) {
         st = lam_error_set(err, LAM_ERR_NOMEM, "%s: %s: out of memory", r->path, path);
         goto done;
     }
     H5CK(t = str_type(), "H5Tcopy", path, r->path);
-    H5CK(sp = H5Dget_space(ds), "H5Dget_space", path, r->path);
-    if (*n > 0) {
-        H5CK(H5Dread(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw), "H5Dread", path, r->path);
-        read = 1;
-    }
+    H5CK(dxpl = H5Pcreate(H5P_DATASET_XFER), "H5Pcreate", path, r->path);
+    H5CK(H5Pset_vlen_mem_manager(dxpl, vl_alloc, &arena, vl_free, &arena),
+         "H5Pset_vlen_mem_manager", path, r->path);
+    if (*n > 0) H5CK(H5Dread(ds, t, H5S_ALL, H5S_ALL, dxpl, raw), "H5Dread", path, r->path);
     for (int64_t i = 0; i < *n; i++) {
         const char *s = raw[i] ? raw[i] : "";
         size_t len = strlen(s) + 1;
@@ -722,13 +764,13 @@ static lam_status read_str(lam_h5_reader *r, const char *path, int64_t want, cha
         r->blob_len += len;
     }
 done:
-#if H5_VERSION_GE(1, 12, 0)
-    if (read) H5Treclaim(t, sp, H5P_DEFAULT, raw);
-#else
-    if (read) H5Dvlen_reclaim(t, sp, H5P_DEFAULT, raw);
-#endif
+    while (arena.head) {
+        vl_block *b = arena.head;
+        arena.head = b->next;
+        free(b);
+    }
     free(raw);
-    h5close_id(sp), h5close_id(t);
+    h5close_id(dxpl), h5close_id(t);
     H5Dclose(ds);
     if (st != LAM_OK) free(res), res = NULL;
     *out = res;
@@ -809,14 +851,16 @@ done:
     return st;
 }
 
-static lam_status load(lam_h5_reader *r, lam_error *err) {
+/* Opens the file (fapl: from disk, or the core driver over an image) and checks everything. */
+static lam_status load(lam_h5_reader *r, const char *h5name, hid_t fapl, lam_error *err) {
     lam_status st = LAM_OK;
-    hid_t g = -1, fapl = -1;
+    hid_t g = -1;
     int64_t n, E, S, N, T;
     void *v;
-    H5CK(fapl = H5Pcreate(H5P_FILE_ACCESS), "H5Pcreate", "/", r->path);
-    H5CK(r->file = H5Fopen(r->path, H5F_ACC_RDONLY, fapl), "H5Fopen", "/", r->path);
-    H5Pclose(fapl), fapl = -1;
+    hsize_t size;
+    H5CK(r->file = H5Fopen(h5name, H5F_ACC_RDONLY, fapl), "H5Fopen", "/", r->path);
+    H5CK(H5Fget_filesize(r->file, &size), "H5Fget_filesize", "/", r->path);
+    r->file_size = size;
     LAM_TRY(check_format(r, err));
 
     /* meta */
@@ -866,8 +910,6 @@ static lam_status load(lam_h5_reader *r, lam_error *err) {
         if (r->ep_source[i] < 0 || r->ep_source[i] >= ns)
             return bad(err, r, "/episodes/source", "%s", "index out of range");
     }
-    int64_t sum_e = 0, sum_s = 0;
-    for (int64_t i = 0; i < nsp; i++) sum_e += r->split_eps[i], sum_s += r->split_samples[i];
 
     /* samples */
     LAM_TRY(read_num(r, "/samples/offset", 2, -1, &v, &N, err));
@@ -880,6 +922,13 @@ static lam_status load(lam_h5_reader *r, lam_error *err) {
     r->s_step = v;
     LAM_TRY(open_col(r, "/samples/tokens", 1, -1, &r->tokens, &T, err));
     LAM_TRY(open_col(r, "/samples/mask", 3, T, &r->mask, &T, err));
+    int64_t sum_e = 0, sum_s = 0; /* each at most 2E or 2N: no overflow */
+    for (int64_t i = 0; i < nsp && sum_e <= E && sum_s <= N; i++) {
+        if (r->split_eps[i] < 0 || r->split_eps[i] > E || r->split_samples[i] < 0 ||
+            r->split_samples[i] > N)
+            return bad(err, r, "/meta/split_episodes", "%s", "a split count out of range");
+        sum_e += r->split_eps[i], sum_s += r->split_samples[i];
+    }
     if (sum_e != E || sum_s != N)
         return bad(err, r, "/meta/split_episodes", "%s", "split counts do not add up");
     for (int64_t i = 0; i < N; i++) {
@@ -895,31 +944,46 @@ static lam_status load(lam_h5_reader *r, lam_error *err) {
     fix_ptrs(r, r->step_action, S);
     r->c.n_episodes = E, r->c.n_steps = S, r->c.n_samples = N, r->c.n_tokens = T;
 done:
-    h5close_id(g), h5close_id(fapl);
+    h5close_id(g);
     return st;
 }
 
-lam_status lam_h5_open(const char *path, lam_h5_reader **out, lam_error *err) {
-    *out = NULL;
+static lam_status reader_new(const char *name, lam_h5_reader **out, lam_error *err) {
     lam_h5_reader *r = calloc(1, sizeof *r);
-    if (!r || !(r->path = strdup(path))) {
+    if (!r || !(r->path = strdup(name))) {
         free(r);
-        return lam_error_set(err, LAM_ERR_NOMEM, "%s: out of memory", path);
+        return lam_error_set(err, LAM_ERR_NOMEM, "%s: out of memory", name);
     }
     r->file = r->tokens = r->mask = -1;
-    if (access(path, R_OK) != 0) {
-        lam_status s = lam_error_set(err, LAM_ERR_IO, "%s: %s", path, strerror(errno));
-        lam_h5_close(r);
-        return s;
-    }
+    *out = r;
+    return LAM_OK;
+}
+
+/* HDF5's signature, at 0 or at a power of two from 512 on (behind a user block). */
+static int image_has_signature(const unsigned char *b, size_t len) {
+    static const unsigned char sig[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+    if (len < 8) return 0;
+    for (size_t at = 0; at <= len - 8; at = at ? 2 * at : 512)
+        if (memcmp(b + at, sig, 8) == 0) return 1;
+    return 0;
+}
+
+/* What lam_h5_open and lam_h5_open_image share: HDF5 quiet, the open through the checking
+ * driver (h5vfd.h) over the file or the image, every check, and the reader freed on failure. */
+static lam_status open_checked(lam_h5_reader *r, const char *h5name, size_t len,
+                               lam_h5_reader **out, lam_error *err) {
     quiet q;
     quiet_on(&q);
-    htri_t h = H5Fis_hdf5(path);
     lam_status st = LAM_OK;
-    if (h <= 0)
-        st = lam_error_set(err, LAM_ERR_INVALID, "%s: not an HDF5 file (no HDF5 signature)", path);
+    hid_t fapl = -1;
+    if (r->image ? !image_has_signature(r->image, len) : H5Fis_hdf5(h5name) <= 0)
+        st = lam_error_set(err, LAM_ERR_INVALID, "%s: not an HDF5 file (no HDF5 signature)",
+                           r->path);
+    else if ((fapl = lam_h5vfd_fapl(r->image, len)) < 0)
+        st = h5fail(err, "H5Pset_driver", "/", r->path);
     else
-        st = load(r, err);
+        st = load(r, h5name, fapl, err);
+    h5close_id(fapl);
     quiet_off(&q);
     if (st != LAM_OK) {
         lam_h5_close(r);
@@ -927,6 +991,31 @@ lam_status lam_h5_open(const char *path, lam_h5_reader **out, lam_error *err) {
     }
     *out = r;
     return LAM_OK;
+}
+
+lam_status lam_h5_open(const char *path, lam_h5_reader **out, lam_error *err) {
+    lam_h5_reader *r = NULL;
+    *out = NULL;
+    LAM_TRY(reader_new(path, &r, err));
+    if (access(path, R_OK) != 0) {
+        lam_status s = lam_error_set(err, LAM_ERR_IO, "%s: %s", path, strerror(errno));
+        lam_h5_close(r);
+        return s;
+    }
+    return open_checked(r, path, 0, out, err);
+}
+
+lam_status lam_h5_open_image(const void *buf, size_t len, const char *name, lam_h5_reader **out,
+                             lam_error *err) {
+    lam_h5_reader *r = NULL;
+    *out = NULL;
+    LAM_TRY(reader_new(name, &r, err));
+    if (!(r->image = malloc(len ? len : 1))) {
+        lam_h5_close(r);
+        return lam_error_set(err, LAM_ERR_NOMEM, "%s: out of memory", name);
+    }
+    if (len) memcpy(r->image, buf, len);
+    return open_checked(r, name, len, out, err);
 }
 
 void lam_h5_get_counts(const lam_h5_reader *r, lam_h5_counts *c) {

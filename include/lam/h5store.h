@@ -83,6 +83,11 @@ typedef struct {
 /* Opens and checks a dataset file. Loads the small tables (episodes, sample index); tokens
  * and masks are read per sample. */
 lam_status lam_h5_open(const char *path, lam_h5_reader **out, lam_error *err);
+/* The same from a file's bytes in memory (HDF5's core driver; nothing is read from or written to
+ * disk). The bytes are copied: buf may be freed once this returns. name stands for the file in
+ * messages. */
+lam_status lam_h5_open_image(const void *buf, size_t len, const char *name, lam_h5_reader **out,
+                             lam_error *err);
 void lam_h5_close(lam_h5_reader *r);
 
 void lam_h5_get_counts(const lam_h5_reader *r, lam_h5_counts *c);

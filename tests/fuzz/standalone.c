@@ -1,6 +1,7 @@
 /* standalone.c - runs a libFuzzer target without libFuzzer (for CI with gcc): every file of
  * the corpus directories as is, then N deterministic mutations of each (byte flips, inserts,
- * deletes, splices of two inputs). Usage: fuzz_X [-n N] DIR... */
+ * deletes, splices of two inputs). Usage: fuzz_X [-n N] DIR... With LAM_FUZZ_LAST=FILE in the
+ * environment each input is written to FILE before it runs: after a crash FILE holds it. */
 #include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -26,6 +27,17 @@ static int read_file(const char *path, input *in) {
     in->size = n > 0 && fread(in->data, 1, (size_t)n, f) == (size_t)n ? (size_t)n : 0;
     fclose(f);
     return 1;
+}
+
+static void run(const uint8_t *data, size_t size) {
+    static const char *last;
+    static int init;
+    if (!init) last = getenv("LAM_FUZZ_LAST"), init = 1;
+    if (last) {
+        FILE *f = fopen(last, "wb");
+        if (f) fwrite(data, 1, size, f), fclose(f);
+    }
+    LLVMFuzzerTestOneInput(data, size);
 }
 
 int main(int argc, char **argv) {
@@ -56,7 +68,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     long runs = 0;
-    for (int i = 0; i < n_in; i++, runs++) LLVMFuzzerTestOneInput(ins[i].data, ins[i].size);
+    for (int i = 0; i < n_in; i++, runs++) run(ins[i].data, ins[i].size);
     uint8_t *buf = malloc(1 << 16);
     for (long k = 0; k < n_mut; k++) {
         const input *s = &ins[k % n_in], *o = &ins[(k / n_in + k) % n_in];
@@ -89,7 +101,7 @@ int main(int argc, char **argv) {
             }
             }
         }
-        LLVMFuzzerTestOneInput(buf, n);
+        run(buf, n);
         runs++;
     }
     printf("%ld inputs ran without a crash (%d corpus files, %ld mutations)\n", runs, n_in, n_mut);
