@@ -14,7 +14,7 @@ static const lam_config base_defaults = {
     .n_heads = 4,
     .n_kv_heads = 2,
     .ffn_dim = 768,
-    .max_seq_len = 256,
+    .max_seq_len = 1024,
     .rope_theta = 10000.0f,
     .norm_eps = 1e-5f,
     .tie_embeddings = 1,
@@ -25,12 +25,12 @@ lam_status lam_config_preset(const char *name, lam_config *out, lam_error *err) 
     lam_config c = base_defaults;
     if (!strcmp(name, "tiny")) {
         c.vocab_size = 2048, c.dim = 128, c.n_layers = 2, c.n_heads = 4, c.n_kv_heads = 2;
-        c.ffn_dim = 384, c.max_seq_len = 256;
+        c.ffn_dim = 384;
     } else if (!strcmp(name, "small")) {
         /* the defaults: about 4.2M parameters */
     } else if (!strcmp(name, "base")) {
         c.vocab_size = 8192, c.dim = 512, c.n_layers = 8, c.n_heads = 8, c.n_kv_heads = 4;
-        c.ffn_dim = 1536, c.max_seq_len = 512;
+        c.ffn_dim = 1536, c.max_seq_len = 2048;
     } else {
         return lam_error_set(err, LAM_ERR_INVALID, "unknown model preset '%s' (presets: %s)", name,
                              lam_config_preset_names());
@@ -223,4 +223,12 @@ double lam_config_train_flops_per_token(const lam_config *c, int T) {
     /* causal attention: QK^T and PV over (T+1)/2 keys on average, per head */
     double attn = L * 2.0 * 2.0 * H * hd * ((double)T + 1.0) / 2.0;
     return 3.0 * (2.0 * matmul_params + attn); /* forward, and backward at twice the forward */
+}
+
+lam_status lam_config_resolve(const char *spec, lam_config *out, int *is_file, lam_error *err) {
+    int file = strchr(spec, '/') || strstr(spec, ".json");
+    if (is_file) *is_file = file;
+    if (!file) return lam_config_preset(spec, out, err);
+    LAM_TRY(lam_config_preset("small", out, err)); /* fields absent from the file */
+    return lam_config_load(spec, out, err);
 }

@@ -17,6 +17,7 @@
 #include "lam/model.h"
 #include "lam/synth.h"
 #include "lam/tokenizer_cli.h"
+#include "lam/train_cli.h"
 #ifdef LAM_HAVE_CUDA
 #include "../cuda/cuda_device.h"
 #endif
@@ -30,6 +31,7 @@ static const char *main_usage =
     "  bench    time training steps of a model on this machine (forward, backward, AdamW)\n"
     "  data     datasets: validate recordings, synthesize episodes from the UI simulator\n"
     "  info     show the build, backends, threads, CUDA devices and MPI\n"
+    "  train    train an action model on a dataset store (checkpoints, resume, MPI ranks)\n"
     "  version  print the version\n"
     "\n"
     "`lam <command> --help` shows a command's flags. LAM_LOG=debug|info|warn|error sets the\n"
@@ -108,14 +110,6 @@ static int is_help(const char *a) {
     return !strcmp(a, "-h") || !strcmp(a, "--help");
 }
 
-static lam_status load_model_config(const char *spec, lam_config *cfg, lam_error *err) {
-    if (strchr(spec, '/') || strstr(spec, ".json")) {
-        LAM_TRY(lam_config_preset("small", cfg, err)); /* fields absent from the file */
-        return lam_config_load(spec, cfg, err);
-    }
-    return lam_config_preset(spec, cfg, err);
-}
-
 static void machine_name(char *buf, size_t cap) {
     snprintf(buf, cap, "unknown");
     FILE *f = fopen("/proc/cpuinfo", "r");
@@ -182,7 +176,7 @@ static int cmd_bench(int argc, char **argv) {
     }
     lam_error err = {0};
     lam_config cfg;
-    if (load_model_config(model, &cfg, &err) != LAM_OK) {
+    if (lam_config_resolve(model, &cfg, NULL, &err) != LAM_OK) {
         fprintf(stderr, "lam bench: %s\n", err.msg);
         return 1;
     }
@@ -297,6 +291,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "bench")) return cmd_bench(argc - 2, argv + 2);
     if (!strcmp(cmd, "info")) return cmd_info(argc - 2, argv + 2);
     if (!strcmp(cmd, "data")) return cmd_data(argc - 2, argv + 2);
+    if (!strcmp(cmd, "train")) return lam_train_main(argc - 2, argv + 2);
     if (cmd[0] == '-') return usage_error(main_usage, "unknown flag '%s'", cmd);
     return usage_error(main_usage, "unknown command '%s'", cmd);
 }

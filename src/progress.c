@@ -18,6 +18,12 @@ void lam_progress_init(lam_progress *p, FILE *out, const char *label, int64_t to
     snprintf(p->label, sizeof p->label, "%s", label ? label : "");
 }
 
+void lam_progress_init_at(lam_progress *p, FILE *out, const char *label, int64_t start,
+                          int64_t total) {
+    lam_progress_init(p, out, label, total);
+    p->start = p->done = start;
+}
+
 static void fmt_duration(double s, char *buf, size_t cap) {
     if (s < 0 || s > 1e7) {
         snprintf(buf, cap, "--:--");
@@ -34,8 +40,8 @@ void lam_progress_format(const lam_progress *p, double now, char *buf, size_t ca
     double frac = p->total > 0 ? (double)p->done / (double)p->total : 0.0;
     if (frac > 1) frac = 1;
     double elapsed = now - p->t_start;
-    double eta = (p->done > 0 && p->total > 0)
-                     ? elapsed * (double)(p->total - p->done) / (double)p->done
+    double eta = (p->done > p->start && p->total > 0)
+                     ? elapsed * (double)(p->total - p->done) / (double)(p->done - p->start)
                      : -1.0;
     char el[16], et[16];
     fmt_duration(elapsed, el, sizeof el);

@@ -99,6 +99,13 @@ static void test_progress(void) {
     }
     EXPECT(lines == 2); /* first update draws, finish draws */
     fclose(f);
+    /* a resumed job: 40 of 100 done at the start, 20 more in 10 s: 40 left take 20 s */
+    f = tmpfile();
+    lam_progress_init_at(&p, f, "train", 40, 100);
+    lam_progress_update(&p, 60, NULL);
+    lam_progress_format(&p, p.t_start + 10.0, buf, sizeof buf);
+    EXPECT(strstr(buf, "60/100") && strstr(buf, "00:10<00:20"));
+    fclose(f);
 }
 
 static void test_config(void) {

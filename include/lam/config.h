@@ -43,6 +43,9 @@ lam_status lam_config_validate(const lam_config *c, lam_error *err);
 lam_status lam_config_from_json(const char *text, const char *where, lam_config *out,
                                 lam_error *err);
 lam_status lam_config_load(const char *path, lam_config *out, lam_error *err);
+/* A preset name ("small") or a config file (a path with '/' or ending in .json: fields it
+ * leaves out keep the small preset's values). *is_file (may be NULL) says which it was. */
+lam_status lam_config_resolve(const char *spec, lam_config *out, int *is_file, lam_error *err);
 /* Writes the JSON text of c into a malloc'd string (caller frees). */
 lam_status lam_config_to_json(const lam_config *c, char **out, lam_error *err);
 int64_t lam_config_n_params(const lam_config *c);

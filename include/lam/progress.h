@@ -15,6 +15,7 @@ typedef struct {
     int is_tty;
     int64_t total;
     int64_t done;
+    int64_t start; /* done when the bar started (a resumed job); the ETA counts from it */
     double t_start;
     double t_last;   /* last draw */
     double period_s; /* min seconds between draws: 0.1 on a tty, 5 otherwise */
@@ -23,6 +24,9 @@ typedef struct {
 } lam_progress;
 
 void lam_progress_init(lam_progress *p, FILE *out, const char *label, int64_t total);
+/* A bar that starts with `start` of `total` already done (its rate counts from there). */
+void lam_progress_init_at(lam_progress *p, FILE *out, const char *label, int64_t start,
+                          int64_t total);
 /* Sets the count and the caller's text; draws if the period has passed. */
 void lam_progress_update(lam_progress *p, int64_t done, const char *extra);
 /* Draws a final line and a newline. */

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# train.* tests through the real binary. Usage: train_test.sh MODE LAM DATA.h5 WORKDIR
+#   resume_bitwise  a run stopped by SIGTERM part-way (exit 143, a checkpoint at the step it
+#                   reached) and resumed gives bitwise the parameters and AdamW moments of the
+#                   uninterrupted run (compared with h5py)
+#   mpi_ranks       2 ranks (mpirun) with 2 rows each give the parameters of 1 rank with 4 rows,
+#                   within fp32 reduction reordering (relative 1e-5); skips (77) without mpirun
+#   cli             usage errors exit 2; a resume with another model, a damaged checkpoint, a
+#                   missing dataset exit 1 with a message naming the problem
+set -uo pipefail
+mode=$1 lam=$2 data=$3 work=$4
+py=/usr/bin/python3
+rm -rf "$work" && mkdir -p "$work"
+fail() { echo "FAIL: $*"; exit 1; }
+common=(--data "$data" --model tiny --seq 512 --batch 4 --warmup 3 --lr 2e-3 --quiet
+        --eval-every 0 --threads 2)
+
+compare() { # compare A.h5 B.h5 TOL: max relative difference of params, adam_m, adam_v
+  "$py" - "$1" "$2" "$3" <<'PY'
+import sys, h5py, numpy as np
+a, b, tol = h5py.File(sys.argv[1]), h5py.File(sys.argv[2]), float(sys.argv[3])
+worst = 0.0
+for k in ("params", "adam_m", "adam_v"):
+    x, y = a[k][()], b[k][()]
+    if x.shape != y.shape: sys.exit(f"{k}: shapes {x.shape} vs {y.shape}")
+    if tol == 0.0:
+        same = np.array_equal(x.view(np.uint32), y.view(np.uint32))
+        print(f"{k}: {x.size} values {'bitwise equal' if same else 'DIFFER'}")
+        if not same: sys.exit(1)
+    else:
+        e = float(np.abs(x - y).max() / np.abs(x).max())
+        print(f"{k}: {x.size} values, max relative difference {e:.2e} (tolerance {tol:g})")
+        worst = max(worst, e)
+if worst > tol: sys.exit(1)
+PY
+}
+
+case $mode in
+resume_bitwise)
+  "$lam" train "${common[@]}" --steps 14 --out "$work/a" --ckpt-every 0 || fail "run a"
+  "$lam" train "${common[@]}" --steps 14 --out "$work/b" --ckpt-every 5 &
+  pid=$!
+  # stop it part-way: once its log shows step 7
+  for _ in $(seq 600); do
+    [ -f "$work/b/log.jsonl" ] && [ "$(wc -l <"$work/b/log.jsonl")" -ge 7 ] && break
+    sleep 0.1
+  done
+  kill -TERM $pid
+  wait $pid; rc=$?
+  [ $rc = 143 ] || fail "SIGTERM: exit $rc, expected 143"
+  last=$(ls "$work/b" | grep -E '^ckpt-[0-9]{8}\.h5$' | sort | tail -1)
+  step=$((10#${last:5:8}))
+  [ "$step" -ge 7 ] && [ "$step" -lt 14 ] || fail "stopped at step $step (need 7..13)"
+  echo "stopped by SIGTERM at step $step"
+  ls "$work/b" | grep -q tmp && fail "a temporary file was left behind"
+  "$lam" train --resume "$work/b" --quiet || fail "resume"
+  compare "$work/a/ckpt-00000014.h5" "$work/b/ckpt-00000014.h5" 0 || fail "resumed run differs"
+  # the last K checkpoints are kept (--keep 3): 5, 10, 14 and the interrupted one, 3 newest
+  n=$(ls "$work/b" | grep -cE '^ckpt-')
+  [ "$n" = 3 ] || fail "$n checkpoints kept, expected 3"
+  # the log has one line per step, the resumed ones appended
+  [ "$(grep -c '"step"' "$work/b/log.jsonl")" = 14 ] || fail "log lines"
+  ;;
+mpi_ranks)
+  command -v mpirun >/dev/null || { echo "mpirun not installed: skipping"; exit 77; }
+  mpi=(mpirun --oversubscribe -np 2)
+  [ "$(id -u)" = 0 ] && mpi+=(--allow-run-as-root)
+  "$lam" train "${common[@]}" --steps 6 --out "$work/one" || fail "1 rank"
+  OMP_NUM_THREADS=1 "${mpi[@]}" "$lam" train "${common[@]/--threads/--threads}" --steps 6 \
+    --out "$work/two" || fail "2 ranks"
+  compare "$work/one/ckpt-00000006.h5" "$work/two/ckpt-00000006.h5" 1e-5 || fail "2 ranks differ"
+  # the log says 2 ranks and only rank 0 wrote
+  grep -q '"ranks":2' <("$py" -c "import h5py,sys; print(bytes(h5py.File('$work/two/ckpt-00000006.h5')['train'][()]).decode())") || fail "ranks not recorded"
+  ;;
+cli)
+  expect() { # expect RC TEXT CMD...
+    local want=$1 text=$2; shift 2
+    out=$("$@" 2>&1); rc=$?
+    [ $rc = "$want" ] || fail "$*: exit $rc, expected $want: $out"
+    grep -qF -- "$text" <<<"$out" || fail "$*: output lacks '$text': $out"
+  }
+  expect 2 "unknown flag '--bogus'" "$lam" train --bogus
+  expect 2 "usage: lam train" "$lam" train --steps
+  expect 2 "is not an integer" "$lam" train --steps x
+  expect 2 "is not a number" "$lam" train --lr 1e99
+  expect 0 "--resume PATH" "$lam" train --help
+  expect 1 "No such file" "$lam" train --data "$work/none.h5"
+  expect 1 "must split into" "$lam" train --data "$data" --batch 3 --micro 2 --quiet
+  expect 1 "longer than the model's max_seq_len" "$lam" train --data "$data" --seq 5000 --quiet
+  "$lam" train "${common[@]}" --steps 2 --out "$work/r" >/dev/null 2>&1 || fail "short run"
+  echo '{"dim": 64}' >"$work/other.json"
+  expect 1 "differs from the requested model" "$lam" train --resume "$work/r" --model "$work/other.json"
+  head -c 3000 "$work/r/ckpt-00000002.h5" >"$work/cut.h5"
+  expect 1 "cut.h5" "$lam" train --resume "$work/cut.h5"
+  expect 1 "not a lamkit checkpoint" "$lam" train --resume "$data"
+  expect 1 "no checkpoint" "$lam" train --resume "$work"
+  ;;
+*) fail "unknown mode $mode" ;;
+esac
+echo "train $mode: ok"
