@@ -197,34 +197,37 @@ void ref_attention_bwd(double *dqkv, const double *dout, const double *qkv, cons
 }
 
 void ref_attention_decode(double *out, const double *q, const double *k, const double *v,
-                          const int32_t *lens, int64_t b, int64_t s, int h, int kv, int hd) {
+                          const int32_t *lens, int64_t b, int64_t tq, int64_t s, int h, int kv,
+                          int hd) {
     int64_t kvd = (int64_t)kv * hd;
     double scale = 1.0 / sqrt((double)hd);
     double *p = malloc((size_t)s * sizeof *p);
     for (int64_t bi = 0; bi < b; bi++)
-        for (int hh = 0; hh < h; hh++) {
-            int g = hh / (h / kv);
-            const double *qv = q + (bi * h + hh) * hd;
-            double mx = -INFINITY, sum = 0.0;
-            for (int64_t j = 0; j < lens[bi]; j++) {
-                const double *kj = k + (bi * s + j) * kvd + (int64_t)g * hd;
-                double d = 0.0;
-                for (int e = 0; e < hd; e++) d += qv[e] * kj[e];
-                p[j] = d * scale;
-                if (p[j] > mx) mx = p[j];
+        for (int64_t t = 0; t < tq; t++)
+            for (int hh = 0; hh < h; hh++) {
+                int g = hh / (h / kv);
+                int64_t nk = lens[bi] - tq + t + 1;
+                const double *qv = q + ((bi * tq + t) * h + hh) * hd;
+                double mx = -INFINITY, sum = 0.0;
+                for (int64_t j = 0; j < nk; j++) {
+                    const double *kj = k + (bi * s + j) * kvd + (int64_t)g * hd;
+                    double d = 0.0;
+                    for (int e = 0; e < hd; e++) d += qv[e] * kj[e];
+                    p[j] = d * scale;
+                    if (p[j] > mx) mx = p[j];
+                }
+                for (int64_t j = 0; j < nk; j++) {
+                    p[j] = exp(p[j] - mx);
+                    sum += p[j];
+                }
+                double *o = out + ((bi * tq + t) * h + hh) * hd;
+                for (int e = 0; e < hd; e++) {
+                    double acc = 0.0;
+                    for (int64_t j = 0; j < nk; j++)
+                        acc += p[j] * v[(bi * s + j) * kvd + (int64_t)g * hd + e];
+                    o[e] = acc / sum;
+                }
             }
-            for (int64_t j = 0; j < lens[bi]; j++) {
-                p[j] = exp(p[j] - mx);
-                sum += p[j];
-            }
-            double *o = out + (bi * h + hh) * hd;
-            for (int e = 0; e < hd; e++) {
-                double acc = 0.0;
-                for (int64_t j = 0; j < lens[bi]; j++)
-                    acc += p[j] * v[(bi * s + j) * kvd + (int64_t)g * hd + e];
-                o[e] = acc / sum;
-            }
-        }
     free(p);
 }
 

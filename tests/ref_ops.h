@@ -39,9 +39,11 @@ void ref_attention_fwd(double *out, double *probs, const double *qkv, const int3
 /* dqkv (B,T,(H+2KV)*hd) = gradient of sum(dout * out) with respect to qkv (written). */
 void ref_attention_bwd(double *dqkv, const double *dout, const double *qkv, const int32_t *seg,
                        int64_t b, int64_t t, int h, int kv, int hd);
-/* out (B,H*hd): q (B,H*hd) against k, v (B,S,KV*hd), sequence i using positions [0,lens[i]). */
+/* out (B,Tq,H*hd): q (B,Tq,H*hd) against k, v (B,S,KV*hd); query t of sequence i attends to
+ * positions [0, lens[i]-Tq+t]. */
 void ref_attention_decode(double *out, const double *q, const double *k, const double *v,
-                          const int32_t *lens, int64_t b, int64_t s, int h, int kv, int hd);
+                          const int32_t *lens, int64_t b, int64_t tq, int64_t s, int h, int kv,
+                          int hd);
 
 /* h (N,F) = silu(g) * u with gu (N,2F) = [g | u]. */
 void ref_swiglu_fwd(double *h, const double *gu, int64_t n, int64_t f);

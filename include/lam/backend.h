@@ -105,9 +105,11 @@ struct lam_backend {
     lam_status (*attention_bwd)(lam_backend *be, lam_tensor *dqkv, const lam_tensor *dout,
                                 const lam_tensor *qkv, const lam_tensor *seg, lam_tensor *probs,
                                 lam_tensor *scratch, int n_heads, int n_kv_heads, lam_error *err);
-    /* Decode form: one new query per sequence against its KV cache.
-     * out (B,H*hd); q (B,H*hd); k_cache, v_cache (B,S,KV*hd); lens (B) i32: sequence b
-     * attends to cache positions [0, lens[b]) (its own new key already written there). */
+    /* Decode form, queries against a KV cache: q (B,H*hd) one new query per sequence, or
+     * q (B,Tq,H*hd) a chunk of Tq new queries (prefill); out has q's shape; k_cache,
+     * v_cache (B,S,KV*hd); lens (B) i32 in [Tq, S]: the new keys are already in the cache
+     * and query t of sequence b, at position lens[b]-Tq+t, attends to cache positions
+     * [0, lens[b]-Tq+t] (causal). */
     lam_status (*attention_decode)(lam_backend *be, lam_tensor *out, const lam_tensor *q,
                                    const lam_tensor *k_cache, const lam_tensor *v_cache,
                                    const lam_tensor *lens, int n_heads, int n_kv_heads,

@@ -558,6 +558,8 @@ static lam_status op_attention_bwd(lam_backend *be, lam_tensor *dqkv, const lam_
     return LAM_OK;
 }
 
+#define KEY_CHUNK 128 /* keys scored together in the decode attention */
+
 static lam_status op_attention_decode(lam_backend *be, lam_tensor *out, const lam_tensor *q,
                                       const lam_tensor *k_cache, const lam_tensor *v_cache,
                                       const lam_tensor *lens, int H, int KV, lam_error *err) {
@@ -566,55 +568,69 @@ static lam_status op_attention_decode(lam_backend *be, lam_tensor *out, const la
     CHECK("attention_decode", "k_cache", k_cache, LAM_F32);
     CHECK("attention_decode", "v_cache", v_cache, LAM_F32);
     CHECK("attention_decode", "lens", lens, LAM_I32);
-    if (H <= 0 || KV <= 0 || H % KV || q->ndim != 2 || q->shape[1] % H || k_cache->ndim != 3)
+    int qd = q->ndim; /* 2: (B,H*hd), one query each; 3: (B,Tq,H*hd) */
+    if (H <= 0 || KV <= 0 || H % KV || (qd != 2 && qd != 3) || q->shape[qd - 1] % H ||
+        k_cache->ndim != 3)
         return shapes_err(err, "attention_decode",
-                          "expected q (B,H*hd), caches (B,S,KV*hd), KV dividing H", q, k_cache,
-                          NULL);
-    int64_t B = q->shape[0], hd = q->shape[1] / H, S = k_cache->shape[1];
-    if (hd > MAX_HEAD_DIM || out->ndim != 2 || out->shape[0] != B || out->shape[1] != H * hd ||
-        k_cache->shape[0] != B || k_cache->shape[2] != KV * hd || v_cache->ndim != 3 ||
-        v_cache->shape[0] != B || v_cache->shape[1] != S || v_cache->shape[2] != KV * hd ||
-        lam_tensor_numel(lens) != B)
+                          "expected q (B,H*hd) or (B,Tq,H*hd), caches (B,S,KV*hd), KV dividing H",
+                          q, k_cache, NULL);
+    int64_t B = q->shape[0], Tq = qd == 3 ? q->shape[1] : 1, hd = q->shape[qd - 1] / H;
+    int64_t S = k_cache->shape[1];
+    int out_ok = out->ndim == qd && out->shape[0] == B && out->shape[qd - 1] == H * hd &&
+                 (qd == 2 || out->shape[1] == Tq);
+    if (hd > MAX_HEAD_DIM || !out_ok || k_cache->shape[0] != B || k_cache->shape[2] != KV * hd ||
+        v_cache->ndim != 3 || v_cache->shape[0] != B || v_cache->shape[1] != S ||
+        v_cache->shape[2] != KV * hd || lam_tensor_numel(lens) != B)
         return shapes_err4(err, "attention_decode",
-                           "expected out and q (B,H*hd), k_cache and v_cache (B,S,KV*hd), lens (B)",
+                           "expected out and q (B,[Tq,]H*hd), k_cache and v_cache (B,S,KV*hd), "
+                           "lens (B)",
                            q, k_cache, v_cache, lens);
     const int32_t *pl = lens->data;
     for (int64_t b = 0; b < B; b++)
-        if (pl[b] < 1 || pl[b] > S)
+        if (pl[b] < Tq || pl[b] > S)
             return lam_error_set(err, LAM_ERR_INVALID,
-                                 "attention_decode: lens[%lld]=%d outside [1,%lld]", (long long)b,
-                                 pl[b], (long long)S);
+                                 "attention_decode: lens[%lld]=%d outside [%lld,%lld] (Tq=%lld)",
+                                 (long long)b, pl[b], (long long)Tq, (long long)S, (long long)Tq);
     int64_t group = H / KV, KVD = KV * hd;
     float scale = 1.0f / sqrtf((float)hd);
     const float *pq = q->data, *pk = k_cache->data, *pv = v_cache->data;
     float *po = out->data;
-#pragma omp parallel for num_threads(NT(be)) schedule(static)
-    for (int64_t bh = 0; bh < B * H; bh++) {
-        int64_t b = bh / H, h = bh % H, g = h / group;
-        const float *qv = pq + b * H * hd + h * hd;
-        float acc[MAX_HEAD_DIM];
+#pragma omp parallel for num_threads(NT(be)) schedule(dynamic, 4)
+    for (int64_t bth = 0; bth < B * Tq * H; bth++) {
+        int64_t h = bth % H, bt = bth / H, b = bt / Tq, t = bt % Tq, g = h / group;
+        int64_t nk = pl[b] - Tq + t + 1; /* keys [0, nk): the causal prefix */
+        const float *qv = pq + bt * H * hd + h * hd;
+        float acc[MAX_HEAD_DIM], sc[KEY_CHUNK];
         float mx = -INFINITY, sum = 0.0f;
         for (int64_t d = 0; d < hd; d++) acc[d] = 0.0f;
-        for (int64_t j = 0; j < pl[b]; j++) { /* online softmax, one pass over the cache */
-            const float *kj = pk + (b * S + j) * KVD + g * hd;
-            const float *vj = pv + (b * S + j) * KVD + g * hd;
-            float s = 0.0f;
+        for (int64_t j0 = 0; j0 < nk; j0 += KEY_CHUNK) { /* online softmax over key chunks */
+            int64_t n = nk - j0 < KEY_CHUNK ? nk - j0 : KEY_CHUNK;
+            float cmx = -INFINITY;
+            for (int64_t j = 0; j < n; j++) {
+                const float *kj = pk + (b * S + j0 + j) * KVD + g * hd;
+                float s = 0.0f;
 #pragma omp simd reduction(+ : s)
-            for (int64_t d = 0; d < hd; d++) s += qv[d] * kj[d];
-            s *= scale;
-            if (s > mx) {
-                float c = fast_expf(mx - s);
-                sum *= c;
-                for (int64_t d = 0; d < hd; d++) acc[d] *= c;
-                mx = s;
+                for (int64_t d = 0; d < hd; d++) s += qv[d] * kj[d];
+                sc[j] = s * scale;
+                cmx = sc[j] > cmx ? sc[j] : cmx;
             }
-            float e = fast_expf(s - mx);
-            sum += e;
+            if (cmx > mx) { /* rescale what was accumulated under the old maximum */
+                float c = fast_expf(mx - cmx);
+                sum *= c;
 #pragma omp simd
-            for (int64_t d = 0; d < hd; d++) acc[d] += e * vj[d];
+                for (int64_t d = 0; d < hd; d++) acc[d] *= c;
+                mx = cmx;
+            }
+            for (int64_t j = 0; j < n; j++) {
+                float e = fast_expf(sc[j] - mx);
+                const float *vj = pv + (b * S + j0 + j) * KVD + g * hd;
+                sum += e;
+#pragma omp simd
+                for (int64_t d = 0; d < hd; d++) acc[d] += e * vj[d];
+            }
         }
-        float *o = po + b * H * hd + h * hd;
-        for (int64_t d = 0; d < hd; d++) o[d] = acc[d] / sum;
+        float *o = po + bt * H * hd + h * hd, inv = 1.0f / sum;
+        for (int64_t d = 0; d < hd; d++) o[d] = acc[d] * inv;
     }
     return LAM_OK;
 }
