@@ -89,6 +89,10 @@ static int64_t layout(const lam_config *c, float *flat, lam_device dev, lam_para
     return off;
 }
 
+int64_t lam_params_layout(const lam_config *cfg, float *flat, lam_device dev, lam_params *p) {
+    return layout(cfg, flat, dev, p, NULL);
+}
+
 int64_t lam_model_param_offset(const lam_model *m, int i) {
     int64_t offsets[LAM_N_PARAM_TENSORS];
     layout(&m->cfg, NULL, LAM_DEV_CPU, NULL, offsets);

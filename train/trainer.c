@@ -153,7 +153,7 @@ static lam_status mkdir_p(const char *dir, lam_error *err) {
 /* ---- the trainer's JSON in a checkpoint ---------------------------------------------- */
 
 static char *state_json(const lam_train_opts *o, int64_t step, int64_t next_row, int ranks,
-                        double tokens_seen) {
+                        double tokens_seen, const lam_h5_params *pp) {
     json_t *j = json_pack(
         "{s:I, s:I, s:I, s:i, s:i, s:i, s:i, s:I, s:f, s:f, s:I, s:f, s:f, s:f, "
         "s:f, s:f, s:s, s:s, s:s, s:i, s:f}",
@@ -164,6 +164,11 @@ static char *state_json(const lam_train_opts *o, int64_t step, int64_t next_row,
         (double)o->eps, "weight_decay", (double)o->weight_decay, "clip", (double)o->clip, "data",
         o->data, "split", o->split, "valid_split", o->valid_split ? o->valid_split : "", "ranks",
         ranks, "tokens_seen", tokens_seen);
+    /* how the dataset's prompts were made: inference must build its prompts the same way */
+    json_t *pr = json_pack("{s:i, s:I, s:i, s:i}", "history_k", pp->history_k, "obs_budget",
+                           (json_int_t)pp->obs_budget, "shots", pp->shots, "max_seq_len",
+                           pp->max_seq_len);
+    if (j && pr) json_object_set_new(j, "prompt", pr);
     char *s = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(j);
     return s;
@@ -326,7 +331,9 @@ static lam_status checkpoint(run *R, char *path, size_t cap, lam_error *err) {
     if (st == LAM_OK) st = lam_comm_gather(R->comm, vv, mine + S, S, 0, err);
     if (st == LAM_OK && root) st = lam_model_read_flat(m, 0, params, err);
     if (st == LAM_OK && root) {
-        tj = state_json(o, R->step, R->next_row, size, R->tokens_seen);
+        lam_h5_params pp;
+        lam_h5_get_params(R->rd, &pp);
+        tj = state_json(o, R->step, R->next_row, size, R->tokens_seen, &pp);
         lam_ckpt c = {.cfg = m->cfg,
                       .tokenizer_json = (char *)R->tok_json,
                       .train_json = tj ? tj : "{}",

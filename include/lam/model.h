@@ -171,6 +171,10 @@ lam_status lam_model_read_flat(lam_model *m, int which, float *out, lam_error *e
 lam_status lam_model_write_flat(lam_model *m, int which, const float *in, lam_error *err);
 /* Elements lam_model_read_flat copies for `which`. */
 int64_t lam_model_flat_len(const lam_model *m, int which);
+/* Views of the parameter tensors of cfg into the flat vector flat (memory of device dev), in
+ * the layout of docs/model.md; returns P. For engines that hold weights without training
+ * state. */
+int64_t lam_params_layout(const lam_config *cfg, float *flat, lam_device dev, lam_params *p);
 /* Offset (in elements) of parameter tensor i in the flat vector. */
 int64_t lam_model_param_offset(const lam_model *m, int i);
 
