@@ -601,6 +601,15 @@ static lam_status bad(lam_error *err, const lam_h5_reader *r, const char *where,
                          r->path, where, m);
 }
 
+/* The object header of the object at path (h5vfd.h): NULL, or what is wrong. Getting its address
+ * reads the header's prefix and message list, not the messages. */
+static const char *check_header(lam_h5_reader *r, const char *path, const char *vlen_attr) {
+    H5O_info_t info;
+    if (H5Oget_info_by_name2(r->file, path, &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0)
+        return "object header unreadable";
+    return lam_h5vfd_check_header(r->file, info.addr, vlen_attr, info.type == H5O_TYPE_DATASET);
+}
+
 /* Opens a 1-D dataset of the expected kind (0 string, 1 int32, 2 int64, 3 uint8); *n gets its
  * length, which must equal want when want >= 0. */
 static lam_status open_col(lam_h5_reader *r, const char *path, int kind, int64_t want, hid_t *out,
@@ -618,6 +627,12 @@ static lam_status open_col(lam_h5_reader *r, const char *path, int kind, int64_t
         st = bad(err, r, path, "%s", "missing");
         goto done;
     }
+    const char *why = check_header(r, grp, NULL);
+    if (!why) why = check_header(r, path, NULL);
+    if (why) {
+        st = bad(err, r, path, "%s", why);
+        goto done;
+    }
     hid_t obj;
     H5CK(obj = H5Oopen(r->file, path, H5P_DEFAULT), "H5Oopen", path, r->path);
     H5I_type_t ot = H5Iget_type(obj);
@@ -627,6 +642,15 @@ static lam_status open_col(lam_h5_reader *r, const char *path, int kind, int64_t
         goto done;
     }
     H5CK(ds = H5Dopen2(r->file, path, H5P_DEFAULT), "H5Dopen2", path, r->path);
+    hid_t dcpl;
+    H5CK(dcpl = H5Dget_create_plist(ds), "H5Dget_create_plist", path, r->path);
+    H5D_layout_t layout = H5Pget_layout(dcpl);
+    H5Pclose(dcpl);
+    if (layout != H5D_CHUNKED && layout != H5D_CONTIGUOUS) {
+        /* libhdf5 1.10 copies a compact dataset's extent out of a buffer that may be shorter */
+        st = bad(err, r, path, "%s", "neither chunked nor contiguous (lamkit writes no other)");
+        goto done;
+    }
     H5CK(t = H5Dget_type(ds), "H5Dget_type", path, r->path);
     H5T_class_t cls;
     H5CK(cls = H5Tget_class(t), "H5Tget_class", path, r->path);
@@ -698,6 +722,11 @@ static lam_status read_num(lam_h5_reader *r, const char *path, int kind, int64_t
         return lam_error_set(err, LAM_ERR_NOMEM, "%s: %s: out of memory", r->path, path);
     }
     hid_t m = kind == 1 ? H5T_NATIVE_INT32 : kind == 2 ? H5T_NATIVE_INT64 : H5T_NATIVE_UINT8;
+    const char *why = lam_h5vfd_check_chunks(r->file, ds, 0, (uint64_t)*n, es);
+    if (why) {
+        st = bad(err, r, path, "%s", why);
+        goto done;
+    }
     if (*n > 0) H5CK(H5Dread(ds, m, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf), "H5Dread", path, r->path);
 done:
     H5Dclose(ds);
@@ -740,6 +769,11 @@ static lam_status read_str(lam_h5_reader *r, const char *path, int64_t want, cha
     hid_t ds, t = -1, dxpl = -1;
     lam_status st = open_col(r, path, 0, want, &ds, n, err);
     if (st != LAM_OK) return st;
+    const char *why = lam_h5vfd_check_vlen_column(r->file, ds, (uint64_t)*n);
+    if (why) {
+        H5Dclose(ds);
+        return bad(err, r, path, "%s", why);
+    }
     char **raw = calloc(*n > 0 ? (size_t)*n : 1, sizeof *raw);
     char **res = calloc(*n > 0 ? (size_t)*n : 1, sizeof *res);
     vl_arena arena = {NULL, 0, (size_t)r->file_size + (size_t)*n}; /* the strings and NULs */
@@ -814,6 +848,11 @@ static lam_status check_format(lam_h5_reader *r, lam_error *err) {
     char *s = NULL;
     int have = 0;
     htri_t e;
+    const char *why = check_header(r, "/", "format");
+    if (why) {
+        st = bad(err, r, "/", "%s", why);
+        goto done;
+    }
     H5CK(e = H5Aexists(r->file, "format"), "H5Aexists", "format", r->path);
     if (!e) {
         st = bad(err, r, "/", "%s", "no \"format\" attribute");
@@ -827,6 +866,7 @@ static lam_status check_format(lam_h5_reader *r, lam_error *err) {
         st = bad(err, r, "/", "%s", "attribute \"format\" is not one variable-length string");
         goto done;
     }
+
     H5CK(st_t = str_type(), "H5Tcopy", "format", r->path);
     H5CK(H5Aread(a, st_t, &s), "H5Aread", "format", r->path);
     have = 1;
@@ -861,6 +901,8 @@ static lam_status load(lam_h5_reader *r, const char *h5name, hid_t fapl, lam_err
     H5CK(r->file = H5Fopen(h5name, H5F_ACC_RDONLY, fapl), "H5Fopen", "/", r->path);
     H5CK(H5Fget_filesize(r->file, &size), "H5Fget_filesize", "/", r->path);
     r->file_size = size;
+    const char *why = lam_h5vfd_check_layout(r->file);
+    if (why) return bad(err, r, "/", "%s", why);
     LAM_TRY(check_format(r, err));
 
     /* meta */
@@ -870,6 +912,7 @@ static lam_status load(lam_h5_reader *r, const char *h5name, hid_t fapl, lam_err
     r->json[n] = 0, r->json_len = (size_t)n;
     if (n == 0 || memchr(r->json, 0, (size_t)n))
         return bad(err, r, "/meta/tokenizer_json", "%s", "empty or holds a NUL byte");
+    if ((why = check_header(r, "/meta", NULL))) return bad(err, r, "/meta", "%s", why);
     H5CK(g = H5Gopen2(r->file, "/meta", H5P_DEFAULT), "H5Gopen2", "/meta", r->path);
     int64_t pv[7];
     static const char *const pn[7] = {"max_seq_len", "history_k", "shots",     "obs_budget",
@@ -1070,6 +1113,8 @@ static lam_status read_slab(lam_h5_reader *r, hid_t ds, const char *path, hid_t 
     lam_status st = LAM_OK;
     hid_t fs = -1, ms = -1;
     hsize_t start = (hsize_t)off, count = (hsize_t)n;
+    const char *why = lam_h5vfd_check_chunks(r->file, ds, start, start + count, H5Tget_size(mtype));
+    if (why) return bad(err, r, path, "%s", why);
     H5CK(fs = H5Dget_space(ds), "H5Dget_space", path, r->path);
     H5CK(H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &count, NULL), "H5Sselect_hyperslab",
          path, r->path);

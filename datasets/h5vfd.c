@@ -189,6 +189,12 @@ static herr_t vfd_read(H5FD_t *file, H5FD_mem_t type, hid_t dxpl, haddr_t addr, 
     return bad ? fail(__func__, H5E_HEAP, H5E_BADVALUE, bad) : 0;
 }
 
+static herr_t vfd_get_handle(H5FD_t *file, hid_t fapl, void **handle) {
+    (void)fapl;
+    *handle = file; /* for the checks below: they read through the same file */
+    return 0;
+}
+
 static herr_t vfd_write(H5FD_t *file, H5FD_mem_t type, hid_t dxpl, haddr_t addr, size_t size,
                         const void *buf) {
     (void)file, (void)type, (void)dxpl, (void)addr, (void)size, (void)buf;
@@ -207,6 +213,7 @@ static const H5FD_class_t vfd_class = {
     .get_eoa = vfd_get_eoa,
     .set_eoa = vfd_set_eoa,
     .get_eof = vfd_get_eof,
+    .get_handle = vfd_get_handle,
     .read = vfd_read,
     .write = vfd_write,
     .fl_map = H5FD_FLMAP_DICHOTOMY,
@@ -223,4 +230,451 @@ hid_t lam_h5vfd_fapl(const void *img, size_t len) {
         return -1;
     }
     return fapl;
+}
+
+/* ---- variable-length string references ---------------------------------------------------- */
+
+/* A reference (HDF5 file format spec, "Global Heap ID" after a 4-byte length): length (4),
+ * collection address (8), object index (4). libhdf5 1.10.8 follows one with a non-zero address
+ * without checking it: H5HG_read reads heap->obj[index] past the collection's table for an index
+ * it never saw, and copies the whole object into a buffer sized from the length (rounded up to
+ * 4096), after allocating and clearing that length. A reference passes when its collection is
+ * sound and holds the object with exactly that many bytes, as HDF5 writes strings. */
+
+typedef struct {
+    uint64_t addr;  /* of the collection, 0: none */
+    uint64_t *size; /* bytes + 1 of each of its objects by index, 0 for none */
+    size_t n;       /* entries of size */
+} collection;
+
+typedef struct {
+    vfd_file *f;
+    collection c[4]; /* the last collections met, used round robin */
+    unsigned next;
+} ref_check;
+
+/* The driver's file under an HDF5 file opened with lam_h5vfd_fapl, or NULL. */
+static vfd_file *file_of(hid_t file) {
+    void *h = NULL;
+    hid_t fapl = H5Fget_access_plist(file);
+    if (fapl < 0) return NULL;
+    int ours = H5Pget_driver(fapl) == vfd_id && H5Fget_vfd_handle(file, fapl, &h) >= 0;
+    H5Pclose(fapl);
+    return ours ? h : NULL;
+}
+
+const char *lam_h5vfd_check_layout(hid_t file) {
+    hid_t fcpl = H5Fget_create_plist(file);
+    size_t sa = 0, ss = 0;
+    hsize_t ub = 1;
+    int ok = fcpl >= 0 && H5Pget_sizes(fcpl, &sa, &ss) >= 0 && H5Pget_userblock(fcpl, &ub) >= 0;
+    if (fcpl >= 0) H5Pclose(fcpl);
+    if (!ok) return "H5Fget_create_plist failed";
+    if (sa != 8 || ss != 8 || ub != 0)
+        return "addresses or lengths not of 8 bytes, or a user block (lamkit writes neither)";
+    return NULL;
+}
+
+static const char *load_collection(ref_check *rc, uint64_t addr, collection **out) {
+    vfd_file *f = rc->f;
+    unsigned char head[16];
+    if (addr > f->eof || f->eof - addr < 16 || read_at(f, addr, 16, head))
+        return "string reference to a global heap collection past the end of the file";
+    if (memcmp(head, "GCOL\1", 5) != 0)
+        return "string reference to something that is no global heap collection";
+    uint64_t size = le(head + 8, 8);
+    if (size > f->eof - addr) return "global heap collection runs past the end of the file";
+    unsigned char *b = malloc(size ? (size_t)size : 1);
+    if (!b) return "out of memory";
+    const char *bad = read_at(f, addr, (size_t)size, b) ? "global heap collection unreadable"
+                                                        : lam_h5vfd_check_gheap(b, (size_t)size);
+    collection *c = &rc->c[rc->next];
+    if (!bad) { /* sound (no index twice, no gap): record the objects' sizes */
+        size_t n = (size_t)((size - 16) / 16 + 1); /* more than its largest index */
+        uint64_t *t = realloc(c->size, n * sizeof *t);
+        if (!t)
+            bad = "out of memory";
+        else
+            c->size = t, c->n = n, c->addr = addr, rc->next = (rc->next + 1) % 4, *out = c;
+        if (t) memset(t, 0, n * sizeof *t);
+        for (uint64_t p = 16; t && size - p >= 16;) {
+            unsigned idx = (unsigned)le(b + p, 2);
+            uint64_t obj = le(b + p + 8, 8);
+            if (idx > 0 && idx < n) t[idx] = obj + 1;
+            p += idx > 0 ? 16 + ((obj + 7) & ~(uint64_t)7) : obj;
+        }
+    }
+    free(b);
+    return bad;
+}
+
+static const char *check_ref(ref_check *rc, const unsigned char *ref) {
+    uint64_t len = le(ref, 4), addr = le(ref + 4, 8), idx = le(ref + 12, 4);
+    if (addr == 0) return NULL; /* a null string: HDF5 reads nothing */
+    collection *c = NULL;
+    for (int k = 0; k < 4 && !c; k++)
+        if (rc->c[k].addr == addr) c = &rc->c[k];
+    if (!c) {
+        const char *bad = load_collection(rc, addr, &c);
+        if (bad) return bad;
+    }
+    if (idx == 0 || idx >= c->n || c->size[idx] == 0)
+        return "string reference to an object its global heap collection does not hold";
+    if (c->size[idx] - 1 != len) return "string reference whose length is not its object's";
+    return NULL;
+}
+
+static void ref_check_free(ref_check *rc) {
+    if (!rc) return;
+    for (int k = 0; k < 4; k++) free(rc->c[k].size);
+    free(rc);
+}
+
+static ref_check *ref_check_new(hid_t file) {
+    ref_check *rc = calloc(1, sizeof *rc);
+    if (rc && !(rc->f = file_of(file))) free(rc), rc = NULL;
+    return rc;
+}
+
+const char *lam_h5vfd_check_chunks(hid_t file, hid_t ds, uint64_t from, uint64_t to, size_t esize) {
+    vfd_file *f = file_of(file);
+    hid_t dcpl = H5Dget_create_plist(ds);
+    hsize_t cdim = 0;
+    const char *bad = NULL;
+    if (!f || dcpl < 0) {
+        bad = "not opened through lamkit's dataset driver";
+    } else if (H5Pget_layout(dcpl) == H5D_CHUNKED) {
+        int nf = H5Pget_nfilters(dcpl);
+        if (nf < 0 || H5Pget_chunk(dcpl, 1, &cdim) != 1 || cdim == 0 || cdim > 65536)
+            bad = "chunks of more than 65536 entries (lamkit writes fewer)";
+        for (hsize_t off = cdim ? from / cdim * cdim : to; off < to && !bad; off += cdim) {
+            unsigned mask = 0;
+            haddr_t addr = HADDR_UNDEF;
+            hsize_t size = 0;
+            if (H5Dget_chunk_info_by_coord(ds, &off, &mask, &addr, &size) < 0)
+                bad = "H5Dget_chunk_info_by_coord failed";
+            else if (addr == HADDR_UNDEF)
+                continue; /* never written: the fill value */
+            else if (addr > f->eof || size > f->eof - addr)
+                bad = "a chunk runs past the end of the file";
+            else if ((nf == 0 || (mask & ((1u << nf) - 1)) == (1u << nf) - 1) &&
+                     size != cdim * esize)
+                bad = "an unfiltered chunk of another size than its entries'";
+        }
+    }
+    if (dcpl >= 0) H5Pclose(dcpl);
+    return bad;
+}
+
+/* The references of a 1-D column: where a contiguous one lies in the file; for a chunked one as
+ * they are after its filters: its chunks copied raw
+ * (H5Dread_chunk) into a dataset of 16-byte opaque entries with the same chunking and filters
+ * in a scratch file in memory, and read back from there, so that HDF5 inflates them but no
+ * string is followed. */
+static const char *column_refs(hid_t file, const vfd_file *f, hid_t ds, uint64_t n,
+                               unsigned char *refs) {
+    const char *bad = NULL;
+    hid_t dcpl = -1, fapl = -1, scratch = -1, sdcpl = -1, ot = -1, sp = -1, sds = -1;
+    unsigned char *buf = NULL;
+    hsize_t cdim, dim = n;
+    char name[64];
+#define CK(x, msg)                                                                                 \
+    if ((x) < 0) {                                                                                 \
+        bad = msg;                                                                                 \
+        goto done;                                                                                 \
+    }
+    CK(dcpl = H5Dget_create_plist(ds), "H5Dget_create_plist failed");
+    H5D_layout_t layout = H5Pget_layout(dcpl);
+    if (layout == H5D_CONTIGUOUS) { /* the split names: raw where the dataset says */
+        haddr_t at = H5Dget_offset(ds);
+        if (H5Pget_nfilters(dcpl) != 0 || at == HADDR_UNDEF || at > f->eof ||
+            f->eof - at < 16 * n || read_at(f, at, (size_t)n * 16, refs))
+            bad = "contiguous string column never written, filtered or past the end of the file";
+        goto done;
+    }
+    if (layout != H5D_CHUNKED) {
+        bad = "string column neither chunked nor contiguous (lamkit writes no other)";
+        goto done;
+    }
+    CK(H5Pget_chunk(dcpl, 1, &cdim), "H5Pget_chunk failed");
+    if (cdim == 0 || cdim > 65536) {
+        bad = "string column with chunks of more than 65536 entries (lamkit writes fewer)";
+        goto done;
+    }
+    int nf = H5Pget_nfilters(dcpl), deflate = 0;
+    for (int i = 0; i < nf; i++) {
+        unsigned flags, cd[8];
+        size_t ncd = 8;
+        H5Z_filter_t id = H5Pget_filter2(dcpl, (unsigned)i, &flags, &ncd, cd, 0, NULL, NULL);
+        if (id != H5Z_FILTER_DEFLATE || deflate) {
+            bad = "string column with a filter other than deflate (lamkit writes no other)";
+            goto done;
+        }
+        deflate = 1;
+    }
+    CK(fapl = H5Pcreate(H5P_FILE_ACCESS), "H5Pcreate failed");
+    CK(H5Pset_fapl_core(fapl, 1 << 16, 0), "H5Pset_fapl_core failed");
+    snprintf(name, sizeof name, "lam-h5-scratch-%p", (void *)&name); /* in memory only */
+    CK(scratch = H5Fcreate(name, H5F_ACC_TRUNC, H5P_DEFAULT, fapl), "H5Fcreate (scratch) failed");
+    CK(sdcpl = H5Pcreate(H5P_DATASET_CREATE), "H5Pcreate failed");
+    CK(H5Pset_chunk(sdcpl, 1, &cdim), "H5Pset_chunk failed");
+    if (deflate) CK(H5Pset_deflate(sdcpl, 1), "H5Pset_deflate failed");
+    CK(ot = H5Tcreate(H5T_OPAQUE, 16), "H5Tcreate failed");
+    hsize_t unlim = H5S_UNLIMITED; /* chunks may be larger than the data */
+    CK(sp = H5Screate_simple(1, &dim, &unlim), "H5Screate_simple failed");
+    CK(sds = H5Dcreate2(scratch, "refs", ot, sp, H5P_DEFAULT, sdcpl, H5P_DEFAULT),
+       "H5Dcreate2 (scratch) failed");
+    if ((bad = lam_h5vfd_check_chunks(file, ds, 0, n, 16))) goto done;
+    for (hsize_t off = 0; off < n; off += cdim) {
+        hsize_t nb;
+        uint32_t mask;
+        CK(H5Dget_chunk_storage_size(ds, &off, &nb), "H5Dget_chunk_storage_size failed");
+        if (nb == 0) { /* its entries would be the fill value, itself a reference */
+            bad = "string column with a chunk never written (lamkit writes them all)";
+            goto done;
+        }
+        unsigned char *b = realloc(buf, (size_t)nb);
+        if (!b) {
+            bad = "out of memory";
+            goto done;
+        }
+        buf = b;
+        CK(H5Dread_chunk(ds, H5P_DEFAULT, &off, &mask, buf), "H5Dread_chunk failed");
+        CK(H5Dwrite_chunk(sds, H5P_DEFAULT, mask, &off, (size_t)nb, buf),
+           "H5Dwrite_chunk (scratch) failed");
+    }
+    if (n > 0)
+        CK(H5Dread(sds, ot, H5S_ALL, H5S_ALL, H5P_DEFAULT, refs), "a chunk does not inflate");
+#undef CK
+done:
+    free(buf);
+    if (sds >= 0 && H5Dclose(sds) < 0 && !bad) bad = "H5Dclose (scratch) failed";
+    if (sp >= 0) H5Sclose(sp);
+    if (ot >= 0) H5Tclose(ot);
+    if (sdcpl >= 0) H5Pclose(sdcpl);
+    if (scratch >= 0 && H5Fclose(scratch) < 0 && !bad) bad = "H5Fclose (scratch) failed";
+    if (fapl >= 0) H5Pclose(fapl);
+    if (dcpl >= 0) H5Pclose(dcpl);
+    return bad;
+}
+
+const char *lam_h5vfd_check_vlen_column(hid_t file, hid_t ds, uint64_t n) {
+    ref_check *c = ref_check_new(file);
+    if (!c) return "not opened through lamkit's dataset driver, or out of memory";
+    const char *bad = NULL;
+    unsigned char *refs = n > 0 && n <= c->f->eof ? malloc((size_t)n * 16) : NULL;
+    if (n > c->f->eof) /* no column of this file holds more strings than bytes */
+        bad = "more strings than the file has bytes";
+    else if (n > 0 && !refs)
+        bad = "out of memory";
+    else if (n > 0)
+        bad = column_refs(file, c->f, ds, n, refs);
+    for (uint64_t i = 0; i < n && !bad; i++) bad = check_ref(c, refs + 16 * i);
+    free(refs), ref_check_free(c);
+    return bad;
+}
+
+/* ---- object headers: their messages, before libhdf5 decodes them ------------------------ */
+
+/* Messages of a version 1 object header (spec "Version 1 Object Headers"): a 16-byte prefix at
+ * the object's address (version 1, reserved, message count (2), references (4), size of the
+ * first chunk (4), padding (4)), then the chunk's messages, each type (2), size (2), flags (1),
+ * reserved (3) and its data; a continuation message (0x10: address (8), length (8)) names the
+ * next chunk. libhdf5 1.10.8 decodes message data trusting the sizes and names written inside
+ * it (strdup of a name that is not ended, memcpy of as many bytes as a size field says), so
+ * each message a lamkit file holds is checked to keep inside itself, and messages it never
+ * holds (new-style groups, dense attributes, external files, shared messages, compound, enum
+ * and other datatypes, other filters than deflate and shuffle) are refused. */
+
+/* An attribute message (0x0C), versions 1 to 3: version, flags, name size (2), datatype size
+ * (2), dataspace size (2), [encoding (1) in version 3], the name, datatype and dataspace (each
+ * padded to 8 bytes in version 1), then the data. */
+static const char *check_attr(ref_check *c, const unsigned char *m, uint64_t n, const char *name) {
+    if (n < 8) return "attribute message too short";
+    unsigned ver = m[0], flags = m[1];
+    uint64_t nn = le(m + 2, 2), dt = le(m + 4, 2), dsz = le(m + 6, 2), p = ver == 3 ? 9 : 8;
+    if (ver < 1 || ver > 3) return "attribute message of an unknown version";
+#define PAD(x) (ver == 1 ? ((x) + 7) & ~(uint64_t)7 : (x))
+    if (p > n || PAD(nn) + PAD(dt) + PAD(dsz) > n - p)
+        return "attribute message larger than itself";
+    const unsigned char *t = m + p + PAD(nn), *sp = t + PAD(dt), *data = sp + PAD(dsz);
+    uint64_t left = n - p - PAD(nn) - PAD(dt) - PAD(dsz);
+#undef PAD
+    if (nn == 0 || memchr(m + p, 0, (size_t)nn) != m + p + nn - 1)
+        return "attribute name not ended where its size says";
+    if (ver >= 2 && (flags & 3))
+        return "shared datatype or dataspace in an attribute (lamkit writes none)";
+    /* the datatype: class and version (1), bit fields (3), size (4); integers, strings and
+     * variable-length strings only */
+    if (dt < 8) return "attribute datatype too short";
+    unsigned cls = t[0] & 0x0f;
+    uint64_t esize = le(t + 4, 4);
+    if (cls != 0 && cls != 3 && cls != 9)
+        return "attribute of a datatype lamkit never writes (not an integer or a string)";
+    if (cls == 9) esize = 16; /* a reference in the file */
+    /* the dataspace: version, rank, flags, then (version 2) its type or (version 1) 5 reserved
+     * bytes, then the dimensions (8 each) */
+    if (dsz < 4) return "attribute dataspace too short";
+    unsigned sver = sp[0], rank = sp[1];
+    uint64_t hdr = sver == 1 ? 8 : 4, count = 1;
+    if ((sver != 1 && sver != 2) || hdr + 8 * (uint64_t)rank > dsz)
+        return "attribute dataspace of an unknown version or larger than itself";
+    if (sver == 2 && sp[3] == 2) count = 0; /* null dataspace */
+    for (unsigned k = 0; k < rank && count; k++) {
+        uint64_t d = le(sp + hdr + 8 * k, 8);
+        if (d > left || (count *= d) > left) return "attribute data larger than its message";
+    }
+    if (esize == 0 || count > left / esize) return "attribute data larger than its message";
+    if (cls != 9 || !name || nn != strlen(name) + 1 || memcmp(m + p, name, nn) != 0) return NULL;
+    for (uint64_t i = 0; i < count; i++) {
+        const char *bad = check_ref(c, data + 16 * i);
+        if (bad) return bad;
+    }
+    return NULL;
+}
+
+/* A filter pipeline message (0x0B). Version 1: version, count, 6 reserved, then each filter:
+ * id (2), name size (2), flags (2), value count (2), the name padded to 8, the values (4 each)
+ * and 4 bytes of padding after an odd count. Version 2: version, count, then each: id (2),
+ * [name size (2) for ids from 256], flags (2), value count (2), [the name], the values. */
+static const char *check_pipeline(const unsigned char *m, uint64_t n) {
+    if (n < 2 || (m[0] != 1 && m[0] != 2)) return "filter pipeline of an unknown version";
+    unsigned ver = m[0], count = m[1];
+    uint64_t p = ver == 1 ? 8 : 2;
+    for (unsigned i = 0; i < count; i++) {
+        if (n - p < 6 || p > n) return "filter pipeline larger than its message";
+        unsigned id = (unsigned)le(m + p, 2);
+        if (id != 1 && id != 2)
+            return "a filter other than deflate and shuffle (lamkit writes none)";
+        uint64_t nl = ver == 1 ? le(m + p + 2, 2) : 0, nv;
+        p += ver == 1 ? 4 : 2;
+        if (n - p < 4) return "filter pipeline larger than its message";
+        nv = le(m + p + 2, 2), p += 4;
+        if (ver == 1) nl = (nl + 7) & ~(uint64_t)7;
+        if (nl > n - p) return "filter name larger than its message";
+        if (nl && !memchr(m + p, 0, (size_t)nl)) return "filter name not ended";
+        p += nl;
+        uint64_t vals = 4 * nv + (ver == 1 && nv % 2 ? 4 : 0);
+        if (vals > n - p) return "filter values larger than their message";
+        p += vals;
+    }
+    return NULL;
+}
+
+static const char *check_message(ref_check *c, unsigned type, unsigned mflags,
+                                 const unsigned char *m, uint64_t n, const char *name) {
+    if (mflags & 2) return "a shared message (lamkit writes none)";
+    switch (type) {
+    case 0x01: { /* dataspace: version 1 (8-byte head) or 2 (4-byte), rank, flags, dims */
+        if (n < 4 || (m[0] != 1 && m[0] != 2) || m[1] > 32) return "dataspace of an unknown kind";
+        uint64_t dims = (uint64_t)m[1] * 8 * (m[2] & 1 ? 2 : 1) + (m[0] == 1 ? 8 : 4);
+        if ((m[0] == 1 && (m[2] & 2)) || dims > n) return "dataspace larger than its message";
+        return NULL;
+    }
+    case 0x03: { /* datatype: class and version, bit fields, size */
+        unsigned cls = n >= 8 ? m[0] & 0x0f : 99;
+        if (cls != 0 && cls != 1 && cls != 3 && cls != 9)
+            return "a datatype lamkit never writes (not a number or a string)";
+        return NULL;
+    }
+    case 0x04: /* old fill value: size (4), the value */
+        return n < 4 || le(m, 4) > n - 4 ? "fill value larger than its message" : NULL;
+    case 0x05: { /* fill value: version 1-2 (4 bytes, then size and value when defined or
+                  * version 1), version 3 (flags; size and value when bit 5) */
+        if (n < 2 || m[0] < 1 || m[0] > 3) return "fill value of an unknown version";
+        int has = m[0] == 3 ? (m[1] >> 5) & 1 : n >= 4 && (m[0] == 1 || m[3]);
+        uint64_t at = m[0] == 3 ? 2 : 4;
+        if (has && (n < at + 4 || le(m + at, 4) > n - at - 4))
+            return "fill value larger than its message";
+        return NULL;
+    }
+    case 0x08: { /* layout, version 3: class; compact size (2) and data, contiguous address and
+                  * size, chunked rank (1), address, dims (4 each) */
+        if (n < 2 || m[0] != 3) return "data layout of a version lamkit never writes";
+        if (m[1] == 0 && (n < 4 || le(m + 2, 2) > n - 4))
+            return "compact data larger than its message";
+        if (m[1] == 1 && n < 18) return "data layout larger than its message";
+        if (m[1] == 2) { /* 1-D: rank 2 (the entry size is the last dimension) */
+            if (n < 19 || m[2] != 2) return "chunks of a rank lamkit never writes";
+            uint64_t d = le(m + 11, 4), e = le(m + 15, 4);
+            if (d < 1 || d > 65536 || e < 1 || e > 16) /* libhdf5 leaks what it read on these */
+                return "chunks of more than 65536 entries or 16 bytes an entry";
+        }
+        if (m[1] > 2) return "data layout of a class lamkit never writes";
+        return NULL;
+    }
+    case 0x0B:
+        return check_pipeline(m, n);
+    case 0x0C:
+        return check_attr(c, m, n, name);
+    case 0x0D: /* comment: a string */
+        return memchr(m, 0, (size_t)n) ? NULL : "comment not ended";
+    case 0x02: /* link info, link, group info: new-style groups */
+    case 0x06:
+    case 0x0A:
+        return "a new-style group (lamkit writes groups with symbol tables)";
+    case 0x07:
+        return "external data files (lamkit writes none)";
+    case 0x15:
+        return "attributes stored densely (lamkit writes them in the object header)";
+    default:
+        return NULL;
+    }
+}
+
+const char *lam_h5vfd_check_header(hid_t file, haddr_t addr, const char *name, int dataset) {
+    ref_check *c = ref_check_new(file);
+    if (!c) return "not opened through lamkit's dataset driver, or out of memory";
+    vfd_file *f = c->f;
+    const char *bad = NULL;
+    unsigned char pre[16], *chunk = NULL;
+    uint64_t at[32], len[32];
+    int n_chunks = 0, seen[3] = {0, 0, 0}; /* dataspace, datatype, layout */
+    if (addr == HADDR_UNDEF || addr > f->eof || f->eof - addr < 16 || read_at(f, addr, 16, pre)) {
+        bad = "object header past the end of the file";
+    } else if (pre[0] != 1) {
+        bad = "object header of version 2 (lamkit writes version 1)";
+    } else {
+        at[0] = addr + 16, len[0] = le(pre + 8, 4), n_chunks = 1;
+    }
+    for (int k = 0; k < n_chunks && !bad; k++) {
+        if (at[k] > f->eof || len[k] > f->eof - at[k]) {
+            bad = "object header chunk past the end of the file";
+            break;
+        }
+        unsigned char *b = realloc(chunk, len[k] ? (size_t)len[k] : 1);
+        if (!b) {
+            bad = "out of memory";
+            break;
+        }
+        chunk = b;
+        if (read_at(f, at[k], (size_t)len[k], b)) {
+            bad = "object header unreadable";
+            break;
+        }
+        for (uint64_t p = 0; len[k] - p >= 8 && !bad;) {
+            unsigned type = (unsigned)le(chunk + p, 2);
+            uint64_t size = le(chunk + p + 2, 2);
+            if (size > len[k] - p - 8) {
+                bad = "object header message larger than its chunk";
+                break;
+            }
+            const unsigned char *m = chunk + p + 8;
+            if (type == 0x10 && size >= 16) {
+                if (n_chunks == 32)
+                    bad = "object header of more than 32 chunks";
+                else
+                    at[n_chunks] = le(m, 8), len[n_chunks++] = le(m + 8, 8);
+            } else {
+                bad = check_message(c, type, chunk[p + 4], m, size, name);
+                seen[0] += type == 0x01, seen[1] += type == 0x03, seen[2] += type == 0x08;
+            }
+            p += 8 + size;
+        }
+    }
+    /* libhdf5 leaks the filter pipeline it read when a dataset then lacks its layout */
+    if (!bad && dataset && (seen[0] != 1 || seen[1] != 1 || seen[2] != 1))
+        bad = "a dataset without exactly one dataspace, datatype and layout";
+    free(chunk), ref_check_free(c);
+    return bad;
 }

@@ -3,7 +3,7 @@
 # with -DLAM_FUZZ=ON and clang, real libFuzzer binaries fuzz_<name>_libfuzzer are built too:
 #   CC=clang cmake -B build-fuzz -DLAM_FUZZ=ON && cmake --build build-fuzz --target fuzz_config_libfuzzer
 #   ./build-fuzz/tests/fuzz_config_libfuzzer tests/fuzz/corpus/config -max_total_time=60
-foreach(name config)
+foreach(name config h5store)
   add_executable(fuzz_${name} ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_${name}.c
                  ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/standalone.c)
   target_link_libraries(fuzz_${name} PRIVATE lam)
@@ -18,6 +18,14 @@ foreach(name config)
     target_link_options(fuzz_${name}_libfuzzer PRIVATE -fsanitize=fuzzer,address,undefined)
   endif()
 endforeach()
+
+# fuzz.h5store_seeds: the dataset reader's seeds are what their names say (valid_* open and read,
+# bad_* are refused). `h5store_seeds make D.h5 DIR` wrote them (docs/dataset-store.md).
+add_executable(h5store_seeds ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/h5store_seeds.c)
+target_link_libraries(h5store_seeds PRIVATE lam)
+target_compile_options(h5store_seeds PRIVATE ${LAM_TEST_WARN})
+add_test(NAME fuzz.h5store_seeds COMMAND h5store_seeds check
+         ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/h5store)
 
 # fuzz.libfuzzer: builds every libFuzzer target with clang, ASan and UBSan in a build folder
 # of its own and runs each for a bounded time (LAM_FUZZ_SECONDS, default 20) over a copy of

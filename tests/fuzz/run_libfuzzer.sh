@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (clang, ASan, UBSan, the library instrumented for coverage)
 # and runs each for LAM_FUZZ_SECONDS over a scratch copy of its seed corpus. Any crash,
-# leak or UBSan report fails. Usage: run_libfuzzer.sh SOURCE_DIR BUILD_DIR
+# leak or UBSan report fails. A target's libFuzzer flags are -max_len=8192 unless
+# tests/fuzz/<name>.options says otherwise (one flag or NAME=VALUE environment setting a line,
+# # comments). A target with tests/fuzz/<name>.known runs in fork mode keeping every finding,
+# and tests/fuzz/triage.py fails the run on any that is not a listed bug of the library.
+# Usage: run_libfuzzer.sh SOURCE_DIR BUILD_DIR
 set -euo pipefail
 src=$1 build=$2 secs=${LAM_FUZZ_SECONDS:-20}
 command -v clang >/dev/null || { echo "clang not installed: skipping the libFuzzer run"; exit 77; }
@@ -23,9 +27,32 @@ status=0
 for t in $targets; do
   work=$(mktemp -d)
   cp -r "$src/tests/fuzz/corpus/$t/." "$work/"
-  echo "fuzzing $t for ${secs}s"
-  if ! (cd "$work" && "$build/tests/fuzz_${t}_libfuzzer" -max_total_time="$secs" -max_len=8192 \
-        -print_final_stats=1 "$work" >"$work.log" 2>&1); then
+  bin="$build/tests/fuzz_${t}_libfuzzer"
+  flags=-max_len=8192 envs=""
+  if [ -f "$src/tests/fuzz/$t.options" ]; then
+    flags=$(sed 's/#.*//' "$src/tests/fuzz/$t.options" | grep -E '^ *-' || true)
+    envs=$(sed 's/#.*//' "$src/tests/fuzz/$t.options" | grep -E '^ *[A-Z_]+=' || true)
+  fi
+  echo "fuzzing $t for ${secs}s" $flags $envs
+  known="$src/tests/fuzz/$t.known"
+  if [ -f "$known" ]; then
+    # A target over a library with known bugs: every finding is kept and sorted afterwards by
+    # triage.py; one in our code, or one in the library not listed in $t.known, fails.
+    mkdir "$work.art"
+    # shellcheck disable=SC2086 # one flag, one assignment a word
+    (cd "$work" && env $envs "$bin" -max_total_time="$secs" $flags -fork=1 -ignore_crashes=1 \
+       -ignore_timeouts=1 -ignore_ooms=1 -artifact_prefix="$work.art/" "$work" >"$work.log" 2>&1) \
+      || { echo "fuzz_$t failed:"; tail -40 "$work.log"; status=1; }
+    grep -E "^#[0-9]+: cov" "$work.log" | tail -1
+    if [ -n "$(ls -A "$work.art")" ]; then
+      # shellcheck disable=SC2086
+      env $envs python3 "$src/tests/fuzz/triage.py" "$known" "$work.art"/* -- "$bin" $flags \
+        || status=1
+    fi
+    rm -rf "$work.art"
+  # shellcheck disable=SC2086
+  elif ! (cd "$work" && env $envs "$bin" -max_total_time="$secs" $flags -print_final_stats=1 \
+          "$work" >"$work.log" 2>&1); then
     echo "fuzz_$t failed:"; tail -40 "$work.log"; status=1
   else
     grep -E "stat::number_of_executed_units|Done" "$work.log" | tail -2
