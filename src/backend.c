@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "cpu/cpu_backend.h"
-#ifdef LAM_HAVE_CUDA
-#include "../cuda/cuda_device.h"
+#if defined(LAM_HAVE_CUDA) || defined(LAM_HAVE_CUDA_SIM)
+#include "../cuda/cuda_backend.h"
 #endif
 
 #define MAX_BACKENDS 8
@@ -42,6 +42,14 @@ lam_status lam_backend_register(const char *name, lam_backend_ctor ctor, lam_err
 
 static void register_builtin(void) {
     lam_backend_register("cpu", lam_cpu_backend_create, NULL);
+#ifdef LAM_HAVE_CUDA
+    lam_backend_register("cuda", lam_cuda_backend_create, NULL);
+    lam_backend_register("cuda-fp32", lam_cuda_fp32_backend_create, NULL);
+#endif
+#ifdef LAM_HAVE_CUDA_SIM
+    lam_backend_register("cuda-sim", lam_cusim_backend_create, NULL);
+    lam_backend_register("cuda-sim-fp32", lam_cusim_fp32_backend_create, NULL);
+#endif
 }
 
 void lam_backends_init(void) {
