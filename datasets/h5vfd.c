@@ -511,7 +511,9 @@ static const char *check_attr(ref_check *c, const unsigned char *m, uint64_t n, 
     uint64_t esize = le(t + 4, 4);
     if (cls != 0 && cls != 3 && cls != 9)
         return "attribute of a datatype lamkit never writes (not an integer or a string)";
-    if (cls == 9) esize = 16; /* a reference in the file */
+    /* a variable-length string is a 16-byte reference in the file, and libhdf5 copies 16 bytes
+     * an element whatever the size field says (it allocates what it says) */
+    if (cls == 9 && esize != 16) return "variable-length attribute of a size other than 16";
     /* the dataspace: version, rank, flags, then (version 2) its type or (version 1) 5 reserved
      * bytes, then the dimensions (8 each) */
     if (dsz < 4) return "attribute dataspace too short";
@@ -575,6 +577,7 @@ static const char *check_message(ref_check *c, unsigned type, unsigned mflags,
         unsigned cls = n >= 8 ? m[0] & 0x0f : 99;
         if (cls != 0 && cls != 1 && cls != 3 && cls != 9)
             return "a datatype lamkit never writes (not a number or a string)";
+        if (cls == 9 && le(m + 4, 4) != 16) return "variable-length type of a size other than 16";
         return NULL;
     }
     case 0x04: /* old fill value: size (4), the value */

@@ -4,7 +4,7 @@
 Usage: triage.py SIGNATURES ARTIFACT... -- FUZZER [FLAG...]
 
 Each artifact (crash-*, leak-*, timeout-*, oom-*) runs again alone under FUZZER with full stack
-unwinding. The first frame of each report that is not the sanitizer, libFuzzer, an allocator or
+unwinding (and LAM_FUZZ_NO_FREELISTS=1, which fuzz_h5store reads: no libhdf5 free lists). The first frame of each report that is not the sanitizer, libFuzzer, an allocator or
 libc decides: in our code (the fuzz binary, liblam linked in) the finding is ours and fails the
 run; inside libhdf5 it is the library's, and passes only when SIGNATURES lists it: a line
 "KIND FUNCTION description" where KIND is crash, leak, timeout or oom and FUNCTION is a libhdf5
@@ -88,13 +88,14 @@ def main():
             known.append((k, fn, " ".join(desc)))
     env = dict(os.environ)
     env["ASAN_OPTIONS"] = (env.get("ASAN_OPTIONS", "") + ":fast_unwind_on_malloc=0").lstrip(":")
+    env["LAM_FUZZ_NO_FREELISTS"] = "1"  # the allocation stack of a leak, not of its recycling
     failed = 0
     for art in arts:
         try:
             out = subprocess.run(cmd + ["-timeout=20", art], env=env, stdout=subprocess.PIPE,
                                  stderr=subprocess.STDOUT, text=True, errors="replace",
                                  timeout=300).stdout
-        except subprocess.TimeoutExpired:
+        except (subprocess.TimeoutExpired, OSError):
             out = ""
         found = reports(out)
         name = os.path.basename(art)
