@@ -3,7 +3,7 @@
 # with -DLAM_FUZZ=ON and clang, real libFuzzer binaries fuzz_<name>_libfuzzer are built too:
 #   CC=clang cmake -B build-fuzz -DLAM_FUZZ=ON && cmake --build build-fuzz --target fuzz_config_libfuzzer
 #   ./build-fuzz/tests/fuzz_config_libfuzzer tests/fuzz/corpus/config -max_total_time=60
-foreach(name config h5store)
+foreach(name config h5store prompt)
   add_executable(fuzz_${name} ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_${name}.c
                  ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/standalone.c)
   target_link_libraries(fuzz_${name} PRIVATE lam)

@@ -91,14 +91,16 @@ def main():
     env["LAM_FUZZ_NO_FREELISTS"] = "1"  # the allocation stack of a leak, not of its recycling
     failed = 0
     for art in arts:
+        name = os.path.basename(art)
         try:
             out = subprocess.run(cmd + ["-timeout=20", art], env=env, stdout=subprocess.PIPE,
                                  stderr=subprocess.STDOUT, text=True, errors="replace",
                                  timeout=300).stdout
-        except (subprocess.TimeoutExpired, OSError):
-            out = ""
+        except (subprocess.TimeoutExpired, OSError) as e:
+            print(f"{name}: FAILS: could not replay it: {e}")
+            failed += 1
+            continue
         found = reports(out)
-        name = os.path.basename(art)
         if not found and name.startswith("timeout-"):
             print(f"{name}: slow, but finished alone within 20 s")
             continue
