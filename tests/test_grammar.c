@@ -1009,6 +1009,9 @@ static int errors(void) {
               "opts %d %d: %s", bad[i][0], bad[i][1], err.msg);
         CHECK(lam_gram_mask(s, bits, &err) == LAM_ERR_INVALID, "a failed begin leaves no state");
     }
+    o.max_actions = LAM_GRAM_MAX_ACTIONS; /* the largest options are fine */
+    o.max_value_bytes = LAM_GRAM_MAX_VALUE_BYTES;
+    CHECK(lam_gram_seq_begin(s, obs, &o, &err) == LAM_OK, "largest options: %s", err.msg);
     CHECK(lam_gram_seq_begin(s, obs, NULL, &err) == LAM_OK, "%s", err.msg);
     CHECK(lam_gram_mask(s, NULL, &err) == LAM_ERR_INVALID, "mask NULL");
     CHECK(lam_gram_accept(s, -1, &err) == LAM_ERR_INVALID && strstr(err.msg, "not an id"),

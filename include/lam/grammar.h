@@ -70,8 +70,11 @@ void lam_grammar_free(lam_grammar *g);
 int32_t lam_grammar_n_ids(const lam_grammar *g);
 size_t lam_grammar_mask_words(const lam_grammar *g);
 
-#define LAM_GRAM_MAX_ACTIONS     1024
-#define LAM_GRAM_MAX_VALUE_BYTES (1 << 20)
+/* Upper limits of the options. begin sizes the text buffer for the longest text they allow
+ * (about max_actions * (2 * max_value_bytes + the longest id and option)), so at these limits
+ * a sequence holds at most about 34 MB of text; the defaults need about 5 KB. */
+#define LAM_GRAM_MAX_ACTIONS     256
+#define LAM_GRAM_MAX_VALUE_BYTES 65536
 
 typedef struct {
     int max_actions;     /* 1..LAM_GRAM_MAX_ACTIONS; default 8 */
