@@ -96,3 +96,22 @@ if(LAM_CUDA)
            ${CMAKE_BINARY_DIR}/ptxas ${CMAKE_BINARY_DIR}/ptxas/report.txt)
   set_tests_properties(cuda.ptxas_resources PROPERTIES LABELS cuda)
 endif()
+
+# Ranks on the simulated device (MPI; skipped without mpirun): the NCCL stand-in's collectives
+# and rules, and lam train over 2 ranks with the NCCL communicator against 1 rank.
+if(LAM_CUDA_SIM AND LAM_MPI)
+  add_executable(test_cusim_nccl ${CMAKE_CURRENT_SOURCE_DIR}/test_cusim_nccl.cpp)
+  set_target_properties(test_cusim_nccl PROPERTIES CXX_STANDARD 17 CXX_STANDARD_REQUIRED ON)
+  target_include_directories(test_cusim_nccl PRIVATE ${LAM_CUDA_DIR}/sim ${LAM_CUDA_INCLUDE_DIR}
+                             ${LAM_NCCL_INCLUDE_DIR})
+  target_compile_options(test_cusim_nccl PRIVATE -Wall -Wextra -Wno-unused-parameter)
+  target_link_libraries(test_cusim_nccl PRIVATE lam MPI::MPI_C)
+  add_test(NAME cusim.nccl_ranks COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cusim_ranks.sh nccl
+           $<TARGET_FILE:test_cusim_nccl>)
+  add_test(NAME cusim.train_ranks COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cusim_ranks.sh train
+           $<TARGET_FILE:lam_cli> ${CMAKE_CURRENT_BINARY_DIR}/train/d.h5
+           ${CMAKE_CURRENT_BINARY_DIR}/cusim_ranks)
+  set_tests_properties(cusim.nccl_ranks cusim.train_ranks PROPERTIES LABELS cusim
+                       SKIP_RETURN_CODE 77 TIMEOUT 600)
+  set_tests_properties(cusim.train_ranks PROPERTIES FIXTURES_REQUIRED train_data)
+endif()
