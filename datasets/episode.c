@@ -1184,6 +1184,41 @@ lam_status lam_episode_parse(const char *line, size_t len, lam_episode *out, lam
     return LAM_OK;
 }
 
+lam_status lam_observation_from_json(const struct json_t *v, const char *base, lam_observation *out,
+                                     lam_problems *probs) {
+    lam_problems local;
+    if (!probs) {
+        lam_problems_init(&local, NULL, 0);
+        probs = &local;
+    }
+    memset(out, 0, sizeof *out);
+    if (!v || !json_is_object(v)) {
+        lam_problems_add(probs, base, "must be an object (got %s)", v ? jtype(v) : "nothing");
+        return LAM_ERR_INVALID;
+    }
+    int before = probs->n;
+    parser ps = {probs, 0};
+    step_mark m;
+    memset(&m, 0, sizeof m);
+    parse_observation(&ps, v, base, out, &m);
+    if (!ps.oom && probs->n == before) {
+        checker c = {probs, 1};
+        id_index ix;
+        if (!check_observation(&c, base, out, &m, &ix)) ps.oom = 1;
+        free(ix.slot);
+    }
+    if (ps.oom) {
+        lam_problems_add(probs, base, "out of memory");
+        lam_observation_free(out);
+        return LAM_ERR_NOMEM;
+    }
+    if (probs->n != before) {
+        lam_observation_free(out);
+        return LAM_ERR_INVALID;
+    }
+    return LAM_OK;
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* Streaming JSONL reader                                                                     */
 

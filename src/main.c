@@ -12,6 +12,7 @@
 #include "lam/config.h"
 #include "lam/build_cli.h"
 #include "lam/data_cli.h"
+#include "lam/infer_cli.h"
 #include "lam/mind2web.h"
 #include "lam/log.h"
 #include "lam/model.h"
@@ -28,8 +29,10 @@ static const char *main_usage =
     "usage: lam <command> [flags]\n"
     "\n"
     "commands:\n"
+    "  act      answer one action request with a trained model (task + observation -> actions)\n"
     "  bench    time training steps of a model on this machine (forward, backward, AdamW)\n"
     "  data     datasets: validate recordings, synthesize episodes from the UI simulator\n"
+    "  eval     evaluate a model: offline metrics and closed loop in the simulator (JSON, HTML)\n"
     "  info     show the build, backends, threads, CUDA devices and MPI\n"
     "  train    train an action model on a dataset store (checkpoints, resume, MPI ranks)\n"
     "  version  print the version\n"
@@ -292,6 +295,8 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "info")) return cmd_info(argc - 2, argv + 2);
     if (!strcmp(cmd, "data")) return cmd_data(argc - 2, argv + 2);
     if (!strcmp(cmd, "train")) return lam_train_main(argc - 2, argv + 2);
+    if (!strcmp(cmd, "act")) return lam_act_main(argc - 2, argv + 2);
+    if (!strcmp(cmd, "eval")) return lam_eval_main(argc - 2, argv + 2);
     if (cmd[0] == '-') return usage_error(main_usage, "unknown flag '%s'", cmd);
     return usage_error(main_usage, "unknown command '%s'", cmd);
 }

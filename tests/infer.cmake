@@ -6,3 +6,17 @@ target_compile_options(test_infer PRIVATE ${LAM_TEST_WARN})
 foreach(t engine_parity batch_invariance sampler engine_errors)
   add_test(NAME infer.${t} COMMAND test_infer ${t})
 endforeach()
+
+# answering requests and evaluating: random weights through the real engine under the grammar,
+# the metrics, the request JSON, and the command lines (the train_data fixture of train.cmake)
+add_executable(test_agent ${CMAKE_CURRENT_LIST_DIR}/test_agent.c)
+target_link_libraries(test_agent PRIVATE lam)
+target_compile_options(test_agent PRIVATE ${LAM_TEST_WARN})
+add_test(NAME infer.act_valid COMMAND test_agent valid ${CMAKE_CURRENT_BINARY_DIR}/train/d.h5
+         ${CMAKE_CURRENT_BINARY_DIR}/train)
+add_test(NAME infer.metrics COMMAND test_agent metrics)
+add_test(NAME infer.request COMMAND test_agent request)
+add_test(NAME infer.cli COMMAND ${CMAKE_CURRENT_LIST_DIR}/infer_cli.sh $<TARGET_FILE:lam_cli>
+         ${CMAKE_CURRENT_BINARY_DIR}/train/s.jsonl ${CMAKE_CURRENT_BINARY_DIR}/train/d.h5
+         ${CMAKE_CURRENT_BINARY_DIR}/infer_cli)
+set_tests_properties(infer.act_valid infer.cli PROPERTIES FIXTURES_REQUIRED train_data)

@@ -29,8 +29,7 @@ void lam_engine_opts_default(lam_engine_opts *o);
 
 typedef struct lam_engine lam_engine;
 
-/* The model cfg with the flat parameter vector params (host, P floats) on be, which the
- * engine borrows (it must outlive the engine). */
+/* The model cfg with the flat parameter vector params (host, P floats), copied to be. */
 lam_status lam_engine_create(lam_backend *be, const lam_config *cfg, const float *params,
                              const lam_engine_opts *o, lam_engine **out, lam_error *err);
 void lam_engine_free(lam_engine *e);

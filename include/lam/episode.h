@@ -128,6 +128,13 @@ lam_status lam_episode_parse(const char *line, size_t len, lam_episode *out, lam
 int lam_episode_check(const lam_episode *ep, lam_problems *probs);
 void lam_episode_free(lam_episode *ep);
 void lam_observation_free(lam_observation *obs);
+/* Parses and validates one observation object (the schema's rules for an observation: ids
+ * unique, roles known, options on comboboxes, parents present, ...). Problem paths start with
+ * base ("observation.elements[3].role"). out is owned by the caller (lam_observation_free)
+ * on LAM_OK and zeroed otherwise. probs may be NULL. */
+struct json_t;
+lam_status lam_observation_from_json(const struct json_t *v, const char *base, lam_observation *out,
+                                     lam_problems *probs);
 /* Deep copies. */
 lam_status lam_observation_copy(lam_observation *dst, const lam_observation *src, lam_error *err);
 /* Writes ep as one JSON line (with the trailing newline) to f. An episode that fails

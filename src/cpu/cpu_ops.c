@@ -9,7 +9,12 @@
 
 #include "cpu/cpu_backend.h"
 
-#define NT(be)                (((lam_cpu_ctx *)(be)->ctx)->n_threads)
+#define NT(be) (((lam_cpu_ctx *)(be)->ctx)->n_threads)
+/* Threads for an op touching `work` elements: below PAR_MIN it runs on the calling thread,
+ * since waking a team costs more than the work (decode steps are hundreds of tiny ops). The
+ * results do not depend on it: no op's sums depend on the number of threads. */
+#define PAR_MIN               32768
+#define NTW(be, work)         ((int64_t)(work) >= PAR_MIN ? NT(be) : 1)
 #define CHECK(op, arg, t, dt) LAM_TRY(lam_check_tensor(op, arg, t, dt, LAM_DEV_CPU, 0, err))
 #define ATT_BLOCK             64 /* query rows per block of the causal attention products */
 
@@ -68,7 +73,7 @@ static lam_status op_fill(lam_backend *be, lam_tensor *x, float value, lam_error
     int64_t n = lam_tensor_numel(x);
     if (x->dtype == LAM_F32) {
         float *p = x->data;
-#pragma omp parallel for num_threads(NT(be)) schedule(static)
+#pragma omp parallel for num_threads(NTW(be, n)) schedule(static)
         for (int64_t i = 0; i < n; i++) p[i] = value;
     } else if (x->dtype == LAM_BF16) {
         uint16_t v = lam_f32_to_bf16(value), *p = x->data;
@@ -99,12 +104,12 @@ static lam_status op_cast(lam_backend *be, lam_tensor *dst, const lam_tensor *sr
     if (src->dtype == LAM_F32 && dst->dtype == LAM_BF16) {
         const float *s = src->data;
         uint16_t *d = dst->data;
-#pragma omp parallel for num_threads(NT(be)) schedule(static)
+#pragma omp parallel for num_threads(NTW(be, n)) schedule(static)
         for (int64_t i = 0; i < n; i++) d[i] = lam_f32_to_bf16(s[i]);
     } else if (src->dtype == LAM_BF16 && dst->dtype == LAM_F32) {
         const uint16_t *s = src->data;
         float *d = dst->data;
-#pragma omp parallel for num_threads(NT(be)) schedule(static)
+#pragma omp parallel for num_threads(NTW(be, n)) schedule(static)
         for (int64_t i = 0; i < n; i++) d[i] = lam_bf16_to_f32(s[i]);
     } else {
         return shapes_err(err, "cast", "only f32 <-> bf16 casts exist", dst, src, NULL);
@@ -116,7 +121,7 @@ static lam_status op_scale(lam_backend *be, lam_tensor *x, float s, lam_error *e
     CHECK("scale", "x", x, LAM_F32);
     float *p = x->data;
     int64_t n = lam_tensor_numel(x);
-#pragma omp parallel for num_threads(NT(be)) schedule(static)
+#pragma omp parallel for num_threads(NTW(be, n)) schedule(static)
     for (int64_t i = 0; i < n; i++) p[i] *= s;
     return LAM_OK;
 }
@@ -131,7 +136,7 @@ static lam_status op_add(lam_backend *be, lam_tensor *out, const lam_tensor *a, 
         return shapes_err(err, "add", "element counts differ", out, a, b);
     float *o = out->data;
     const float *pa = a->data, *pb = b->data;
-#pragma omp parallel for num_threads(NT(be)) schedule(static)
+#pragma omp parallel for num_threads(NTW(be, n)) schedule(static)
     for (int64_t i = 0; i < n; i++) o[i] = pa[i] + pb[i];
     return LAM_OK;
 }
@@ -162,7 +167,7 @@ static lam_status op_embedding_fwd(lam_backend *be, lam_tensor *out, const lam_t
     const int32_t *tok = tokens->data;
     const float *tab = table->data;
     float *o = out->data;
-#pragma omp parallel for num_threads(NT(be)) schedule(static)
+#pragma omp parallel for num_threads(NTW(be, N *D)) schedule(static)
     for (int64_t i = 0; i < N; i++) memcpy(o + i * D, tab + (int64_t)tok[i] * D, D * sizeof(float));
     return LAM_OK;
 }
@@ -185,7 +190,7 @@ static lam_status op_embedding_bwd(lam_backend *be, lam_tensor *dtable, const la
     const float *g = dout->data;
     float *dt = dtable->data;
     int64_t n_chunks = (D + COL_CHUNK - 1) / COL_CHUNK;
-#pragma omp parallel for num_threads(NT(be)) schedule(static)
+#pragma omp parallel for num_threads(NTW(be, N *D)) schedule(static)
     for (int64_t c = 0; c < n_chunks; c++) {
         int64_t c0 = c * COL_CHUNK, c1 = c0 + COL_CHUNK < D ? c0 + COL_CHUNK : D;
         for (int64_t i = 0; i < N; i++) {
@@ -213,7 +218,7 @@ static lam_status op_rmsnorm_fwd(lam_backend *be, lam_tensor *out, lam_tensor *r
                            rstd, w);
     const float *px = x->data, *pw = w->data;
     float *po = out->data, *pr = rstd->data;
-#pragma omp parallel for num_threads(NT(be)) schedule(static)
+#pragma omp parallel for num_threads(NTW(be, N *D)) schedule(static)
     for (int64_t i = 0; i < N; i++) {
         const float *xi = px + i * D;
         float ss = 0.0f;
@@ -244,7 +249,7 @@ static lam_status op_rmsnorm_bwd(lam_backend *be, lam_tensor *dx, lam_tensor *dw
                            dx, dout, rstd, dw);
     const float *px = x->data, *pw = w->data, *pg = dout->data, *pr = rstd->data;
     float *pdx = dx->data, *pdw = dw->data;
-    int nt = NT(be);
+    int nt = NTW(be, N * D);
 #pragma omp parallel num_threads(nt)
     {
 #pragma omp for schedule(static)
@@ -329,7 +334,7 @@ static lam_status op_rope(lam_backend *be, lam_tensor *x, int n_heads, int head_
     float sign = inverse ? -1.0f : 1.0f;
     float *px = x->data;
     /* one position at a time: its angles are computed once for all B rows and all heads */
-#pragma omp parallel for num_threads(NT(be)) schedule(static)
+#pragma omp parallel for num_threads(NTW(be, B *T *C)) schedule(static)
     for (int64_t t = 0; t < T; t++) {
         float cs[MAX_HEAD_DIM / 2], sn[MAX_HEAD_DIM / 2];
         float pos = (float)(pos0 + t);
@@ -430,7 +435,7 @@ static lam_status op_attention_fwd(lam_backend *be, lam_tensor *out, lam_tensor 
     const float *pqkv = qkv->data;
     const int32_t *pseg = seg ? seg->data : NULL;
     float *pp = probs->data, *po = out->data;
-#pragma omp parallel for num_threads(NT(be)) schedule(dynamic, 1)
+#pragma omp parallel for num_threads(NTW(be, B *H *T *T)) schedule(dynamic, 1)
     for (int64_t bh = 0; bh < B * H; bh++) {
         int64_t b = bh / H, h = bh % H, g = h / group;
         const float *q = pqkv + b * T * C3 + h * hd;
@@ -497,7 +502,7 @@ static lam_status op_attention_bwd(lam_backend *be, lam_tensor *dqkv, const lam_
     float *pp = probs->data, *ps = scratch->data, *pdq = dqkv->data;
     /* one task per (b, kv head): dK and dV of a group are summed over its query heads in
      * order, so no two threads write the same gradient */
-#pragma omp parallel for num_threads(NT(be)) schedule(dynamic, 1)
+#pragma omp parallel for num_threads(NTW(be, B *KV *T *T)) schedule(dynamic, 1)
     for (int64_t bg = 0; bg < B * KV; bg++) {
         int64_t b = bg / KV, g = bg % KV;
         const float *k = pqkv + b * T * C3 + (H + g) * hd;
@@ -595,7 +600,7 @@ static lam_status op_attention_decode(lam_backend *be, lam_tensor *out, const la
     float scale = 1.0f / sqrtf((float)hd);
     const float *pq = q->data, *pk = k_cache->data, *pv = v_cache->data;
     float *po = out->data;
-#pragma omp parallel for num_threads(NT(be)) schedule(dynamic, 4)
+#pragma omp parallel for num_threads(NTW(be, B *Tq *H *S *hd)) schedule(dynamic, 4)
     for (int64_t bth = 0; bth < B * Tq * H; bth++) {
         int64_t h = bth % H, bt = bth / H, b = bt / Tq, t = bt % Tq, g = h / group;
         int64_t nk = pl[b] - Tq + t + 1; /* keys [0, nk): the causal prefix */
@@ -653,7 +658,7 @@ static lam_status op_swiglu_fwd(lam_backend *be, lam_tensor *h, const lam_tensor
     int64_t F = last_dim(h), N = n_rows(h);
     const float *pgu = gu->data;
     float *ph = h->data;
-#pragma omp parallel for num_threads(NT(be)) schedule(static)
+#pragma omp parallel for num_threads(NTW(be, N *F)) schedule(static)
     for (int64_t i = 0; i < N; i++) {
         const float *g = pgu + i * 2 * F, *u = g + F;
         float *hi = ph + i * F;
@@ -674,7 +679,7 @@ static lam_status op_swiglu_bwd(lam_backend *be, lam_tensor *dgu, const lam_tens
     int64_t F = last_dim(dh), N = n_rows(dh);
     const float *pgu = gu->data, *pdh = dh->data;
     float *pd = dgu->data;
-#pragma omp parallel for num_threads(NT(be)) schedule(static)
+#pragma omp parallel for num_threads(NTW(be, N *F)) schedule(static)
     for (int64_t i = 0; i < N; i++) {
         const float *g = pgu + i * 2 * F, *u = g + F, *d = pdh + i * F;
         float *dg = pd + i * 2 * F, *du = dg + F;
@@ -714,7 +719,7 @@ static lam_status op_cross_entropy(lam_backend *be, lam_tensor *losses, lam_tens
                                  (long long)i, (long long)V);
     const float *px = logits->data;
     float *pl = losses->data, *pd = dlogits ? dlogits->data : NULL;
-#pragma omp parallel for num_threads(NT(be)) schedule(static)
+#pragma omp parallel for num_threads(NTW(be, N *V)) schedule(static)
     for (int64_t i = 0; i < N; i++) {
         const float *x = px + i * V;
         float *d = pd ? pd + i * V : NULL;
@@ -763,7 +768,7 @@ static lam_status op_sum_squares(lam_backend *be, lam_tensor *out, const lam_ten
     int64_t n_chunks = (n + chunk - 1) / chunk;
     double part[SUMSQ_MAX_CHUNKS];
     const float *p = x->data;
-#pragma omp parallel for num_threads(NT(be)) schedule(static)
+#pragma omp parallel for num_threads(NTW(be, n)) schedule(static)
     for (int64_t c = 0; c < n_chunks; c++) {
         int64_t i0 = c * chunk, i1 = i0 + chunk < n ? i0 + chunk : n;
         double s = 0.0;
@@ -807,7 +812,7 @@ static lam_status op_adamw(lam_backend *be, lam_tensor *params, const lam_tensor
     for (int s = 0; s < n_seg; s++) {
         float decay = seg[s].decay ? 1.0f - hp->lr * hp->weight_decay : 1.0f;
         int64_t i0 = seg[s].offset, i1 = i0 + seg[s].count;
-#pragma omp parallel for simd num_threads(NT(be)) schedule(static)
+#pragma omp parallel for simd num_threads(NTW(be, i1 - i0)) schedule(static)
         for (int64_t i = i0; i < i1; i++) {
             float g = pg[i] * gs;
             float mi = pm[i] * b1 + g * (1.0f - b1);

@@ -1,0 +1,93 @@
+/* agent.h - owns answering action requests with a trained model: a checkpoint loaded into the
+ * inference engine with its tokenizer, the prompt of each request built as the training
+ * prompts were (prompt.h, with the dataset's history and observation budgets recorded in the
+ * checkpoint), decoding under the action grammar of the request's observation (grammar.h), and
+ * the answer as actions (actlang.h) and structured JSON. Requests are decoded together up to
+ * the engine's slots, with continuous batching: a request joins between decode steps and
+ * leaves when its `<end>` is out. It does not own the HTTP side (server), evaluation (eval.h)
+ * nor the model's math (engine.h). */
+#ifndef LAM_AGENT_H
+#define LAM_AGENT_H
+
+#include <stdint.h>
+
+#include "lam/actlang.h"
+#include "lam/config.h"
+#include "lam/episode.h"
+#include "lam/prompt.h"
+#include "lam/sampler.h"
+#include "lam/status.h"
+#include "lam/tokenizer.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+    const char *backend; /* "cpu" */
+    int threads;         /* 0: all cores */
+    int max_seqs;        /* requests decoded together; default 16 */
+    int max_len;         /* positions per request (prompt + answer); 0: the model's */
+} lam_agent_opts;
+
+void lam_agent_opts_default(lam_agent_opts *o);
+
+typedef struct lam_agent lam_agent;
+
+lam_status lam_agent_load(const char *checkpoint, const lam_agent_opts *o, lam_agent **out,
+                          lam_error *err);
+void lam_agent_free(lam_agent *a);
+const lam_config *lam_agent_config(const lam_agent *a);
+const lam_tok *lam_agent_tokenizer(const lam_agent *a);
+/* The prompt options the agent builds prompts with (those the model was trained with). */
+const lam_prompt_opts *lam_agent_prompt_opts(const lam_agent *a);
+int lam_agent_max_seqs(const lam_agent *a);
+
+/* One request. Everything it points to must stay valid until its result is done. */
+typedef struct {
+    const char *task;
+    const lam_observation *obs;
+    const lam_action *history; /* the episode's previous actions, oldest first */
+    int n_history;
+    const lam_episode *const *examples; /* few-shot demonstrations (other episodes) */
+    int n_examples;
+    int max_actions;       /* 0: 8 */
+    lam_sampling sampling; /* greedy by default */
+    uint64_t stream;       /* sampling stream (a request id): the draws depend on it only */
+} lam_act_req;
+
+void lam_act_req_init(lam_act_req *r);
+
+typedef struct {
+    int done;          /* decoding finished (successfully or not) */
+    lam_status status; /* LAM_OK: actions hold the answer */
+    char error[LAM_ERROR_MSG_MAX];
+    lam_act_list actions; /* the answer, valid for the request's observation */
+    char *text;           /* the action text ("click e3 <end>"), malloc'd */
+    int prompt_tokens, output_tokens;
+    int elements_shown, elements_total; /* of the observation, after the prompt's cut */
+    double queue_ms, prefill_ms, decode_ms;
+} lam_act_res;
+
+void lam_act_res_init(lam_act_res *r);
+void lam_act_res_free(lam_act_res *r);
+
+/* Answers n requests, decoding up to max_seqs of them at a time. A request that fails (its
+ * prompt too long, ...) gets its status and error in its result; the call fails only for
+ * errors of the agent itself (backend). */
+lam_status lam_agent_run(lam_agent *a, const lam_act_req *reqs, lam_act_res *res, int n,
+                         lam_error *err);
+
+/* The same, step by step, for a server's decode loop: submit prefills a request and makes it
+ * part of the batch (LAM_ERR_NOMEM when every slot is busy: step until one frees); step
+ * advances every request in the batch by one token and finishes those that end. A result is
+ * complete when res->done is set. */
+lam_status lam_agent_submit(lam_agent *a, const lam_act_req *req, lam_act_res *res, lam_error *err);
+lam_status lam_agent_step(lam_agent *a, lam_error *err);
+int lam_agent_active(const lam_agent *a);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,274 @@
+/* test_agent.c - answering action requests with a model (agent.c) and evaluation (eval.c):
+ *   valid DATA.h5 DIR   a model with random weights (its checkpoint written here, with the
+ *                       dataset's tokenizer) answers 300 requests on simulator observations,
+ *                       sampled at temperature 1.5 and greedily, 16 at a time: every answer
+ *                       parses with the action-language parser and passes lam_act_check
+ *                       against its own observation (the independent validator of the
+ *                       recording schema's rules); greedy answers are the same alone and in
+ *                       the batch; sampled ones the same for the same stream
+ *   metrics             Mind2Web's step metrics against values worked out by hand
+ *   request             the request JSON: fields, history forms, options, and errors naming
+ *                       each bad field */
+#define _POSIX_C_SOURCE 200809L
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lam/agent.h"
+#include "lam/checkpoint.h"
+#include "lam/eval.h"
+#include "lam/h5store.h"
+#include "lam/model.h"
+#include "lam/request.h"
+#include "lam/rng.h"
+#include "lam/sim.h"
+
+static int failures;
+static lam_error err;
+#define EXPECT(cond)                                                                               \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: expectation failed: %s\n", __FILE__, __LINE__, #cond);         \
+            failures++;                                                                            \
+        }                                                                                          \
+    } while (0)
+#define OK(call)                                                                                   \
+    do {                                                                                           \
+        if ((call) != LAM_OK) {                                                                    \
+            fprintf(stderr, "%s:%d: %s failed: %s\n", __FILE__, __LINE__, #call, err.msg);         \
+            exit(1);                                                                               \
+        }                                                                                          \
+    } while (0)
+
+/* A checkpoint of a small model with random weights and the dataset's tokenizer. */
+static void random_checkpoint(const char *data, const char *path) {
+    lam_h5_reader *r;
+    OK(lam_h5_open(data, &r, &err));
+    size_t tl;
+    const char *tok = lam_h5_tokenizer_json(r, &tl);
+    lam_config c;
+    lam_config_preset("tiny", &c, NULL);
+    c.vocab_size = 1024, c.dim = 32, c.n_layers = 1, c.n_heads = 2, c.n_kv_heads = 1;
+    c.ffn_dim = 48, c.max_seq_len = 2048, c.init_std = 0.5f; /* peaked logits */
+    lam_backend *be;
+    OK(lam_backend_create("cpu", 1, &be, &err));
+    lam_model m;
+    OK(lam_model_create(&m, &c, be, &err));
+    OK(lam_model_init_weights(&m, 5, &err));
+    float *p = malloc(m.n_params * 4);
+    OK(lam_model_read_flat(&m, 0, p, &err));
+    lam_ckpt ck = {.cfg = c,
+                   .tokenizer_json = (char *)tok,
+                   .train_json = "{}",
+                   .n_params = m.n_params,
+                   .params = p};
+    OK(lam_ckpt_write(path, &ck, &err));
+    free(p);
+    lam_model_destroy(&m);
+    lam_backend_destroy(be);
+    lam_h5_close(r);
+}
+
+#define NREQ 150
+
+static void test_valid(const char *data, const char *dir) {
+    char ck[1024];
+    snprintf(ck, sizeof ck, "%s/random.h5", dir);
+    random_checkpoint(data, ck);
+    lam_agent_opts ao;
+    lam_agent_opts_default(&ao);
+    ao.threads = 2, ao.max_seqs = 16;
+    lam_agent *a;
+    OK(lam_agent_load(ck, &ao, &a, &err));
+    /* observations from the simulator at random points of expert episodes */
+    lam_sim_env **envs = calloc(NREQ, sizeof *envs);
+    lam_observation *obs = calloc(NREQ, sizeof *obs);
+    lam_act_req *req = calloc(2 * NREQ, sizeof *req);
+    lam_act_res *res = calloc(2 * NREQ, sizeof *res);
+    for (int i = 0; i < NREQ; i++) {
+        OK(lam_sim_create(&envs[i], &err));
+        int app = i % lam_sim_n_apps();
+        OK(lam_sim_reset(envs[i], app, -1, 1000 + (uint64_t)i, &err));
+        int k = (int)(lam_rng_uniform(3, 1, i) * 6);
+        for (int s = 0; s < k && !lam_sim_done(envs[i]); s++) {
+            lam_action act;
+            lam_sim_result sr;
+            OK(lam_sim_expert(envs[i], &act, &err));
+            if (act.type == LAM_ACT_DONE) break;
+            OK(lam_sim_step(envs[i], &act, &sr, &err));
+        }
+        lam_sim_observe(envs[i], &obs[i]);
+        for (int g = 0; g < 2; g++) { /* sampled, then greedy */
+            lam_act_req *q = &req[g * NREQ + i];
+            lam_act_req_init(q);
+            q->task = lam_sim_task(envs[i]);
+            q->obs = &obs[i];
+            q->max_actions = 1 + i % 4;
+            q->stream = (uint64_t)i;
+            if (g == 0) q->sampling.temperature = 1.5f, q->sampling.seed = 11;
+        }
+    }
+    OK(lam_agent_run(a, req, res, 2 * NREQ, &err));
+    int invalid = 0, failed = 0, n_actions = 0, types[LAM_ACT_COUNT] = {0}, unseen = 0, cut = 0;
+    lam_prompt pr;
+    lam_prompt_init(&pr);
+    unsigned char keep[4096];
+    for (int i = 0; i < 2 * NREQ; i++) {
+        if (res[i].status != LAM_OK) {
+            if (failed++ < 3) fprintf(stderr, "request %d failed: %s\n", i, res[i].error);
+            continue;
+        }
+        lam_act_list l;
+        lam_act_list_init(&l);
+        size_t off;
+        lam_error e = {0};
+        const char *t = res[i].text;
+        lam_status st = lam_act_parse(t, strlen(t), &l, &off, &e);
+        if (st == LAM_OK) st = lam_act_check(l.items, l.n, req[i].obs, &e);
+        if (st != LAM_OK || l.n > req[i].max_actions) {
+            if (invalid++ < 3) fprintf(stderr, "invalid answer \"%s\": %s\n", t, e.msg);
+        }
+        n_actions += l.n;
+        /* only elements the prompt showed (its target-blind cut) may be named */
+        const lam_observation *o = req[i].obs;
+        int kept = lam_prompt_cut(&pr, req[i].task, o, lam_agent_prompt_opts(a)->obs_budget, keep);
+        cut += kept < o->n_elements;
+        for (int k = 0; k < l.n; k++) {
+            types[l.items[k].type]++;
+            for (int j = 0; l.items[k].element && j < o->n_elements; j++)
+                if (!strcmp(o->elements[j].id, l.items[k].element)) unseen += !keep[j];
+        }
+        lam_act_list_free(&l);
+    }
+    printf("valid: %d answers (%d actions; click %d, type %d, select %d, scroll %d, done %d, "
+           "...), %d invalid, %d failed; %d observations cut by the prompt, %d actions on an "
+           "element it did not show\n",
+           2 * NREQ, n_actions, types[LAM_ACT_CLICK], types[LAM_ACT_TYPE], types[LAM_ACT_SELECT],
+           types[LAM_ACT_SCROLL], types[LAM_ACT_DONE], invalid, failed, cut, unseen);
+    EXPECT(invalid == 0 && failed == 0 && n_actions >= 2 * NREQ && unseen == 0);
+    lam_prompt_free(&pr);
+    /* greedy answers alone equal those of the batch; sampled ones repeat for their stream */
+    int differ = 0;
+    int again = NREQ < 40 ? NREQ : 40;
+    for (int i = 0; i < again; i++) {
+        for (int g = 0; g < 2; g++) {
+            lam_act_res one;
+            OK(lam_agent_run(a, &req[g * NREQ + i], &one, 1, &err));
+            const lam_act_res *b = &res[g * NREQ + i];
+            differ +=
+                one.status != b->status || (one.status == LAM_OK && strcmp(one.text, b->text) != 0);
+            lam_act_res_free(&one);
+        }
+    }
+    printf("valid: %d answers again alone: %d differ\n", 2 * again, differ);
+    EXPECT(differ == 0);
+    for (int i = 0; i < 2 * NREQ; i++) lam_act_res_free(&res[i]);
+    for (int i = 0; i < NREQ; i++) lam_sim_free(envs[i]);
+    free(envs), free(obs), free(req), free(res);
+    lam_agent_free(a);
+}
+
+static void test_metrics(void) {
+    lam_action t = {LAM_ACT_TYPE, "e1", "new york city"};
+    lam_action p1 = {LAM_ACT_TYPE, "e1", "new york city"};
+    lam_action p2 = {LAM_ACT_TYPE, "e1", "new york"};
+    lam_action p3 = {LAM_ACT_CLICK, "e2", NULL};
+    lam_action p4 = {LAM_ACT_TYPE, "e9", "york city new"};
+    lam_step_score s;
+    lam_eval_score_step(&p1, &t, &s);
+    EXPECT(s.element_ok && s.op_exact && s.step_ok && fabs(s.op_f1 - 1.0) < 1e-12);
+    /* "type new york" vs "type new york city": 3 common of 3 and 4: F1 = 2*1*0.75/1.75 */
+    lam_eval_score_step(&p2, &t, &s);
+    EXPECT(s.element_ok && !s.op_exact && !s.step_ok && fabs(s.op_f1 - 6.0 / 7.0) < 1e-12);
+    /* "click" vs "type new york city": nothing in common */
+    lam_eval_score_step(&p3, &t, &s);
+    EXPECT(!s.element_ok && s.op_f1 == 0.0 && !s.step_ok);
+    /* the same tokens in another order: F1 1, but not exact; another element */
+    lam_eval_score_step(&p4, &t, &s);
+    EXPECT(!s.element_ok && fabs(s.op_f1 - 1.0) < 1e-12 && !s.op_exact && !s.step_ok);
+    lam_eval_score_step(NULL, &t, &s); /* no answer */
+    EXPECT(!s.element_ok && s.op_f1 == 0.0 && !s.step_ok);
+    lam_action d1 = {LAM_ACT_DONE, NULL, NULL}, d2 = {LAM_ACT_DONE, NULL, NULL};
+    lam_eval_score_step(&d1, &d2, &s);
+    EXPECT(s.element_ok && s.step_ok);
+    printf("metrics: %s\n", failures ? "FAILED" : "5 cases as worked out by hand");
+}
+
+static void expect_req_error(const char *json, const char *want) {
+    lam_request r;
+    lam_status st = lam_request_from_text(json, strlen(json), &r, &err);
+    int good = st == LAM_ERR_INVALID && strstr(err.msg, want);
+    printf("request: %-60.60s -> %s\n", json, st == LAM_OK ? "(accepted)" : err.msg);
+    EXPECT(good);
+    if (st == LAM_OK) lam_request_free(&r);
+}
+
+static void test_request(void) {
+    const char *obs = "{\"url\":\"https://a.example/\",\"elements\":[{\"id\":\"e1\",\"role\":"
+                      "\"textbox\",\"name\":\"City\",\"value\":\"\"},{\"id\":\"e2\",\"role\":"
+                      "\"button\",\"name\":\"Go\"}]}";
+    char buf[2048];
+    snprintf(buf, sizeof buf,
+             "{\"task\":\"t\",\"observation\":%s,\"history\":[{\"type\":\"type\",\"element\":"
+             "\"e1\",\"value\":\"Paris\"}],\"options\":{\"max_actions\":2,\"temperature\":0.5,"
+             "\"top_p\":0.9,\"seed\":3}}",
+             obs);
+    lam_request r;
+    OK(lam_request_from_text(buf, strlen(buf), &r, &err));
+    EXPECT(!strcmp(r.req.task, "t") && r.req.obs->n_elements == 2 && r.req.n_history == 1 &&
+           r.req.history[0].type == LAM_ACT_TYPE && !strcmp(r.req.history[0].value, "Paris") &&
+           r.req.max_actions == 2 && fabsf(r.req.sampling.temperature - 0.5f) < 1e-7f &&
+           r.req.sampling.seed == 3);
+    lam_request_free(&r);
+    snprintf(buf, sizeof buf,
+             "{\"task\":\"t\",\"observation\":%s,\"history\":\"type e1 \\\"Paris\\\" ; click "
+             "e2\"}",
+             obs);
+    OK(lam_request_from_text(buf, strlen(buf), &r, &err));
+    EXPECT(r.req.n_history == 2 && r.req.history[1].type == LAM_ACT_CLICK);
+    lam_request_free(&r);
+    expect_req_error("{\"task\":\"t\"", "invalid JSON at line 1");
+    expect_req_error("[1]", "must be a JSON object");
+    expect_req_error("{\"observation\":{}}", "task: missing");
+    expect_req_error("{\"task\":\"\",\"observation\":{}}", "task: must be a non-empty string");
+    expect_req_error("{\"task\":\"t\"}", "observation: missing");
+    expect_req_error("{\"task\":\"t\",\"observation\":{\"url\":\"u\",\"elements\":[{\"id\":\"e1\","
+                     "\"role\":\"buton\",\"name\":\"x\"}]}}",
+                     "observation.elements[0].role");
+    snprintf(buf, sizeof buf, "{\"task\":\"t\",\"observation\":%s,\"history\":\"clik e1\"}", obs);
+    expect_req_error(buf, "history: ");
+    snprintf(buf, sizeof buf,
+             "{\"task\":\"t\",\"observation\":%s,\"history\":[{\"type\":\"click\",\"element\":3}]}",
+             obs);
+    expect_req_error(buf, "history[0].element");
+    snprintf(buf, sizeof buf,
+             "{\"task\":\"t\",\"observation\":%s,\"options\":{\"temperature\":-1}}", obs);
+    expect_req_error(buf, "options.temperature");
+    snprintf(buf, sizeof buf, "{\"task\":\"t\",\"observation\":%s,\"options\":{\"colour\":1}}",
+             obs);
+    expect_req_error(buf, "options.colour: unknown option");
+    snprintf(buf, sizeof buf, "{\"task\":\"t\",\"observation\":%s,\"extra\":1}", obs);
+    expect_req_error(buf, "extra: unknown field");
+    snprintf(buf, sizeof buf, "{\"task\":\"t\",\"observation\":%s,\"options\":{\"max_actions\":0}}",
+             obs);
+    expect_req_error(buf, "options.max_actions");
+}
+
+int main(int argc, char **argv) {
+    lam_backends_init();
+    const char *which = argc > 1 ? argv[1] : "";
+    if (!strcmp(which, "valid") && argc > 3)
+        test_valid(argv[2], argv[3]);
+    else if (!strcmp(which, "metrics"))
+        test_metrics();
+    else if (!strcmp(which, "request"))
+        test_request();
+    else {
+        fprintf(stderr, "usage: test_agent valid DATA.h5 DIR | metrics | request\n");
+        return 2;
+    }
+    printf("%s: %s\n", which, failures ? "FAILED" : "ok");
+    return failures ? 1 : 0;
+}
