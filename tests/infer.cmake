@@ -20,3 +20,8 @@ add_test(NAME infer.cli COMMAND ${CMAKE_CURRENT_LIST_DIR}/infer_cli.sh $<TARGET_
          ${CMAKE_CURRENT_BINARY_DIR}/train/s.jsonl ${CMAKE_CURRENT_BINARY_DIR}/train/d.h5
          ${CMAKE_CURRENT_BINARY_DIR}/infer_cli)
 set_tests_properties(infer.act_valid infer.cli PROPERTIES FIXTURES_REQUIRED train_data)
+
+# bench/decode.py's engine side (built here, run by the benchmark, not a test)
+add_executable(decode_bench ${PROJECT_SOURCE_DIR}/bench/decode_bench.c)
+target_link_libraries(decode_bench PRIVATE lam OpenMP::OpenMP_C)
+target_compile_options(decode_bench PRIVATE ${LAM_TEST_WARN})

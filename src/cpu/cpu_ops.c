@@ -14,6 +14,7 @@
  * since waking a team costs more than the work (decode steps are hundreds of tiny ops). The
  * results do not depend on it: no op's sums depend on the number of threads. */
 #define PAR_MIN               32768
+#define MATMUL_PAR_MIN        2e6 /* FLOPs below which a matmul runs on the calling thread */
 #define NTW(be, work)         ((int64_t)(work) >= PAR_MIN ? NT(be) : 1)
 #define CHECK(op, arg, t, dt) LAM_TRY(lam_check_tensor(op, arg, t, dt, LAM_DEV_CPU, 0, err))
 #define ATT_BLOCK             64 /* query rows per block of the causal attention products */
@@ -306,12 +307,18 @@ static lam_status op_matmul(lam_backend *be, lam_tensor *c, const lam_tensor *a,
     }
     int64_t batch = nd == 3 ? a->shape[0] : 1;
     int64_t sa = M * K, sb = K * N, sc = M * N;
+    /* a small product on the calling thread alone (decode steps are made of them); OpenBLAS
+     * splits M and N, never K, so the result is the same either way */
+    int small =
+        NT(be) > 1 && 2.0 * (double)M * (double)N * (double)K * (double)batch < MATMUL_PAR_MIN;
+    if (small) openblas_set_num_threads(1);
     for (int64_t i = 0; i < batch; i++)
         cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
                     trans_b ? CblasTrans : CblasNoTrans, (int)M, (int)N, (int)K, alpha,
                     (const float *)a->data + i * sa, (int)a->shape[o + 1],
                     (const float *)b->data + i * sb, (int)b->shape[o + 1], beta,
                     (float *)c->data + i * sc, (int)N);
+    if (small) openblas_set_num_threads(NT(be));
     return LAM_OK;
 }
 
