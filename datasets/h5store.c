@@ -560,7 +560,8 @@ struct lam_h5_reader {
     char *path;     /* as the caller named it: the file, or the image's name */
     uint8_t *image; /* the image lam_h5_open_image copied, or NULL */
     hid_t file, tokens, mask;
-    uint64_t file_size; /* bytes */
+    lam_h5vfd_memo *tokens_ok, *mask_ok; /* their chunks checked so far */
+    uint64_t file_size;                  /* bytes */
     lam_h5_counts c;
     lam_h5_params p;
     char *json;
@@ -584,6 +585,7 @@ void lam_h5_close(lam_h5_reader *r) {
     h5close_id(r->tokens), h5close_id(r->mask), h5close_id(r->file);
     quiet_off(&q);
     free(r->image); /* after the file: HDF5 reads it until then */
+    lam_h5vfd_memo_free(r->tokens_ok), lam_h5vfd_memo_free(r->mask_ok);
     for (int k = 0; k < 6; k++) free(r->ep_str[k]);
     free(r->step_offset), free(r->ep_source), free(r->step_action);
     free(r->src_name), free(r->src_sha), free(r->split_name);
@@ -696,6 +698,17 @@ static lam_status open_col(lam_h5_reader *r, const char *path, int kind, int64_t
         st = bad(err, r, path, "%s", m);
         goto done;
     }
+    if (layout == H5D_CONTIGUOUS && H5Dget_offset(ds) != HADDR_UNDEF) {
+        /* libhdf5 reads a contiguous dataset through a buffer of the size its layout says */
+        haddr_t at = H5Dget_offset(ds);
+        hsize_t stored = H5Dget_storage_size(ds);
+        if (stored != dim * (kind == 0 ? 16 : sz) || at > r->file_size ||
+            stored > r->file_size - at) {
+            st =
+                bad(err, r, path, "%s", "stored in another size than its entries, or past the end");
+            goto done;
+        }
+    }
     *n = (int64_t)dim;
     if (want >= 0 && *n != want) {
         char m[96];
@@ -722,7 +735,7 @@ static lam_status read_num(lam_h5_reader *r, const char *path, int kind, int64_t
         return lam_error_set(err, LAM_ERR_NOMEM, "%s: %s: out of memory", r->path, path);
     }
     hid_t m = kind == 1 ? H5T_NATIVE_INT32 : kind == 2 ? H5T_NATIVE_INT64 : H5T_NATIVE_UINT8;
-    const char *why = lam_h5vfd_check_chunks(r->file, ds, 0, (uint64_t)*n, es);
+    const char *why = lam_h5vfd_check_chunks(r->file, ds, 0, (uint64_t)*n, es, NULL);
     if (why) {
         st = bad(err, r, path, "%s", why);
         goto done;
@@ -998,6 +1011,10 @@ static lam_status reader_new(const char *name, lam_h5_reader **out, lam_error *e
         return lam_error_set(err, LAM_ERR_NOMEM, "%s: out of memory", name);
     }
     r->file = r->tokens = r->mask = -1;
+    if (!(r->tokens_ok = lam_h5vfd_memo_new()) || !(r->mask_ok = lam_h5vfd_memo_new())) {
+        lam_h5_close(r);
+        return lam_error_set(err, LAM_ERR_NOMEM, "%s: out of memory", name);
+    }
     *out = r;
     return LAM_OK;
 }
@@ -1109,11 +1126,12 @@ void lam_h5_get_sample_info(const lam_h5_reader *r, int64_t i, lam_h5_sample_inf
 }
 
 static lam_status read_slab(lam_h5_reader *r, hid_t ds, const char *path, hid_t mtype, int64_t off,
-                            int64_t n, void *buf, lam_error *err) {
+                            int64_t n, void *buf, lam_h5vfd_memo *memo, lam_error *err) {
     lam_status st = LAM_OK;
     hid_t fs = -1, ms = -1;
     hsize_t start = (hsize_t)off, count = (hsize_t)n;
-    const char *why = lam_h5vfd_check_chunks(r->file, ds, start, start + count, H5Tget_size(mtype));
+    const char *why =
+        lam_h5vfd_check_chunks(r->file, ds, start, start + count, H5Tget_size(mtype), memo);
     if (why) return bad(err, r, path, "%s", why);
     H5CK(fs = H5Dget_space(ds), "H5Dget_space", path, r->path);
     H5CK(H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &count, NULL), "H5Sselect_hyperslab",
@@ -1137,9 +1155,11 @@ lam_status lam_h5_read_sample(lam_h5_reader *r, int64_t i, int32_t *ids, uint8_t
                              (long long)i, (long long)n, cap);
     quiet q;
     quiet_on(&q);
-    lam_status st = read_slab(r, r->tokens, "/samples/tokens", H5T_NATIVE_INT32, off, n, ids, err);
+    lam_status st = read_slab(r, r->tokens, "/samples/tokens", H5T_NATIVE_INT32, off, n, ids,
+                              r->tokens_ok, err);
     if (st == LAM_OK)
-        st = read_slab(r, r->mask, "/samples/mask", H5T_NATIVE_UINT8, off, n, mask, err);
+        st =
+            read_slab(r, r->mask, "/samples/mask", H5T_NATIVE_UINT8, off, n, mask, r->mask_ok, err);
     quiet_off(&q);
     if (st != LAM_OK) return st;
     for (int64_t k = 0; k < n; k++)

@@ -1,19 +1,23 @@
-/* h5vfd.c - the dataset reader's HDF5 file driver (h5vfd.h): read-only, over a file (pread) or
- * an image in memory, checking each global heap collection HDF5 reads before HDF5 parses it.
- * libhdf5 1.10.8 decodes a collection's objects trusting their sizes: an object of size 0 makes
- * it loop forever (H5HG__cache_heap_deserialize), one larger than the collection makes
- * H5HG_read copy past both the collection and the buffer it copies into. The writer (HDF5
- * itself, through h5store.c) never makes either, so the check refuses what it never writes. */
+/* h5vfd.c - the dataset reader's HDF5 file driver and the checks it makes possible (h5vfd.h):
+ * a read-only driver over a file (pread) or an image in memory that checks each global heap
+ * collection as libhdf5 reads it, and reads the file's own structures for the checks h5store.c
+ * makes before libhdf5 decodes them: string references, object header messages, chunk index
+ * entries, the superblock's sizes. libhdf5 1.10.8 trusts the sizes and indexes written in these
+ * (it loops, reads and writes out of bounds, allocates gigabytes); each check refuses only what
+ * lamkit's writer never makes. Why each one: docs/dataset-store.md, "Damaged files". */
 #define _POSIX_C_SOURCE 200809L
 #include "h5vfd.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <zlib.h>
 
 /* ---- the check ----------------------------------------------------------------------------- */
 
@@ -336,32 +340,106 @@ static ref_check *ref_check_new(hid_t file) {
     return rc;
 }
 
-const char *lam_h5vfd_check_chunks(hid_t file, hid_t ds, uint64_t from, uint64_t to, size_t esize) {
+/* Whether the deflate stream in[0..n) ends and gives exactly `want` bytes, as libhdf5's deflate
+ * filter would inflate it (it then copies a whole chunk out of what it got, however short). */
+static const char *inflates_to(const unsigned char *in, size_t n, size_t want) {
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (inflateInit(&z) != Z_OK) return "inflateInit failed";
+    unsigned char out[16384];
+    size_t total = 0;
+    int st;
+    z.next_in = (Bytef *)(uintptr_t)in, z.avail_in = n > UINT_MAX ? UINT_MAX : (uInt)n;
+    do {
+        z.next_out = out, z.avail_out = sizeof out;
+        st = inflate(&z, Z_NO_FLUSH);
+        total += sizeof out - z.avail_out;
+    } while (st == Z_OK && total <= want);
+    inflateEnd(&z);
+    if (st != Z_STREAM_END && total <= want) return "a chunk that does not inflate";
+    return total == want ? NULL : "a chunk that inflates to another size than its entries'";
+}
+
+struct lam_h5vfd_memo {
+    unsigned char *ok; /* one byte a chunk: checked and sound */
+    size_t n;
+};
+
+lam_h5vfd_memo *lam_h5vfd_memo_new(void) {
+    return calloc(1, sizeof(lam_h5vfd_memo));
+}
+
+void lam_h5vfd_memo_free(lam_h5vfd_memo *m) {
+    if (m) free(m->ok), free(m);
+}
+
+const char *lam_h5vfd_check_chunks(hid_t file, hid_t ds, uint64_t from, uint64_t to, size_t esize,
+                                   lam_h5vfd_memo *memo) {
     vfd_file *f = file_of(file);
     hid_t dcpl = H5Dget_create_plist(ds);
     hsize_t cdim = 0;
     const char *bad = NULL;
+    unsigned char *raw = NULL;
+    int deflate_at = -1, nf = -1;
     if (!f || dcpl < 0) {
         bad = "not opened through lamkit's dataset driver";
     } else if (H5Pget_layout(dcpl) == H5D_CHUNKED) {
-        int nf = H5Pget_nfilters(dcpl);
-        if (nf < 0 || H5Pget_chunk(dcpl, 1, &cdim) != 1 || cdim == 0 || cdim > 65536)
-            bad = "chunks of more than 65536 entries (lamkit writes fewer)";
-        for (hsize_t off = cdim ? from / cdim * cdim : to; off < to && !bad; off += cdim) {
-            unsigned mask = 0;
-            haddr_t addr = HADDR_UNDEF;
-            hsize_t size = 0;
-            if (H5Dget_chunk_info_by_coord(ds, &off, &mask, &addr, &size) < 0)
-                bad = "H5Dget_chunk_info_by_coord failed";
-            else if (addr == HADDR_UNDEF)
-                continue; /* never written: the fill value */
-            else if (addr > f->eof || size > f->eof - addr)
-                bad = "a chunk runs past the end of the file";
-            else if ((nf == 0 || (mask & ((1u << nf) - 1)) == (1u << nf) - 1) &&
-                     size != cdim * esize)
-                bad = "an unfiltered chunk of another size than its entries'";
+        nf = H5Pget_nfilters(dcpl);
+        if (nf < 0 || nf > 2 || H5Pget_chunk(dcpl, 1, &cdim) != 1 || cdim == 0 || cdim > 65536)
+            bad = "chunks of more than 65536 entries or more than 2 filters (lamkit writes fewer)";
+        for (int i = 0; i < nf && !bad; i++) {
+            unsigned flags;
+            size_t ncd = 0;
+            H5Z_filter_t id = H5Pget_filter2(dcpl, (unsigned)i, &flags, &ncd, NULL, 0, NULL, NULL);
+            if (id == H5Z_FILTER_DEFLATE)
+                deflate_at = i;
+            else if (id != H5Z_FILTER_SHUFFLE)
+                bad = "a filter other than deflate and shuffle";
         }
     }
+    for (hsize_t off = cdim ? from / cdim * cdim : to; off < to && !bad; off += cdim) {
+        size_t k = (size_t)(off / cdim);
+        if (memo && k < memo->n && memo->ok[k]) continue;
+        /* Two lookups that walk the index differently must agree (in a damaged index they do
+         * not, and a read may then find a third entry); the bytes are read here, not with
+         * H5Dread_chunk, which writes as many as its own lookup says. */
+        hsize_t size = 0, size2 = 0;
+        unsigned mask = 0;
+        haddr_t addr = HADDR_UNDEF;
+        if (H5Dget_chunk_storage_size(ds, &off, &size2) < 0 ||
+            H5Dget_chunk_info_by_coord(ds, &off, &mask, &addr, &size) < 0) {
+            bad = "the chunk index does not answer for a chunk";
+        } else if (addr == HADDR_UNDEF ? size2 != 0 : size2 != size) {
+            bad = "the chunk index disagrees with itself";
+        } else if (addr == HADDR_UNDEF) {
+            continue; /* never written: libhdf5 fills it with the fill value */
+        } else if (addr > f->eof || size > f->eof - addr) {
+            bad = "a chunk runs past the end of the file";
+        } else if (deflate_at < 0 || (mask >> deflate_at & 1)) { /* shuffle keeps the size */
+            if (size != cdim * esize) bad = "an uninflated chunk of another size than its entries'";
+        } else {
+            unsigned char *b = realloc(raw, size ? (size_t)size : 1);
+            if (!b) {
+                bad = "out of memory";
+                break;
+            }
+            raw = b;
+            bad = read_at(f, addr, (size_t)size, raw)
+                      ? "a chunk unreadable"
+                      : inflates_to(raw, (size_t)size, cdim * esize);
+        }
+        if (!bad && memo) {
+            if (k >= memo->n) {
+                size_t n = k + 1 > 2 * memo->n ? k + 1 : 2 * memo->n;
+                unsigned char *ok = realloc(memo->ok, n);
+                if (!ok) continue; /* only a memo: check it again next time */
+                memset(ok + memo->n, 0, n - memo->n);
+                memo->ok = ok, memo->n = n;
+            }
+            memo->ok[k] = 1;
+        }
+    }
+    free(raw);
     if (dcpl >= 0) H5Pclose(dcpl);
     return bad;
 }
@@ -424,7 +502,7 @@ static const char *column_refs(hid_t file, const vfd_file *f, hid_t ds, uint64_t
     CK(sp = H5Screate_simple(1, &dim, &unlim), "H5Screate_simple failed");
     CK(sds = H5Dcreate2(scratch, "refs", ot, sp, H5P_DEFAULT, sdcpl, H5P_DEFAULT),
        "H5Dcreate2 (scratch) failed");
-    if ((bad = lam_h5vfd_check_chunks(file, ds, 0, n, 16))) goto done;
+    if ((bad = lam_h5vfd_check_chunks(file, ds, 0, n, 16, NULL))) goto done;
     for (hsize_t off = 0; off < n; off += cdim) {
         hsize_t nb;
         uint32_t mask;
@@ -486,6 +564,16 @@ const char *lam_h5vfd_check_vlen_column(hid_t file, hid_t ds, uint64_t n) {
  * holds (new-style groups, dense attributes, external files, shared messages, compound, enum
  * and other datatypes, other filters than deflate and shuffle) are refused. */
 
+/* A dataspace message (0x01) of n bytes: version 1 (8-byte head: version, rank, flags, 5
+ * reserved) or 2 (4-byte head: version, rank, flags, type), then the dimensions (8 each) and
+ * the maximum dimensions when flags bit 0 says so (no permutations, which lamkit never writes). */
+static const char *check_dataspace(const unsigned char *m, uint64_t n) {
+    if (n < 4 || (m[0] != 1 && m[0] != 2) || m[1] > 32) return "dataspace of an unknown kind";
+    uint64_t dims = (uint64_t)m[1] * 8 * (m[2] & 1 ? 2 : 1) + (m[0] == 1 ? 8 : 4);
+    if ((m[0] == 1 && (m[2] & 2)) || dims > n) return "dataspace larger than its message";
+    return NULL;
+}
+
 /* An attribute message (0x0C), versions 1 to 3: version, flags, name size (2), datatype size
  * (2), dataspace size (2), [encoding (1) in version 3], the name, datatype and dataspace (each
  * padded to 8 bytes in version 1), then the data. */
@@ -514,25 +602,17 @@ static const char *check_attr(ref_check *c, const unsigned char *m, uint64_t n, 
     /* a variable-length string is a 16-byte reference in the file, and libhdf5 copies 16 bytes
      * an element whatever the size field says (it allocates what it says) */
     if (cls == 9 && esize != 16) return "variable-length attribute of a size other than 16";
-    /* the dataspace: version, rank, flags, then (version 2) its type or (version 1) 5 reserved
-     * bytes, then the dimensions (8 each) */
-    if (dsz < 4) return "attribute dataspace too short";
-    unsigned sver = sp[0], rank = sp[1];
-    uint64_t hdr = sver == 1 ? 8 : 4, count = 1;
-    if ((sver != 1 && sver != 2) || hdr + 8 * (uint64_t)rank > dsz)
-        return "attribute dataspace of an unknown version or larger than itself";
-    if (sver == 2 && sp[3] == 2) count = 0; /* null dataspace */
-    for (unsigned k = 0; k < rank && count; k++) {
+    const char *bad = check_dataspace(sp, dsz);
+    if (bad) return bad;
+    uint64_t hdr = sp[0] == 1 ? 8 : 4, count = sp[0] == 2 && sp[3] == 2 ? 0 : 1; /* 2: null */
+    for (unsigned k = 0; k < sp[1] && count; k++) {
         uint64_t d = le(sp + hdr + 8 * k, 8);
         if (d > left || (count *= d) > left) return "attribute data larger than its message";
     }
     if (esize == 0 || count > left / esize) return "attribute data larger than its message";
     if (cls != 9 || !name || nn != strlen(name) + 1 || memcmp(m + p, name, nn) != 0) return NULL;
-    for (uint64_t i = 0; i < count; i++) {
-        const char *bad = check_ref(c, data + 16 * i);
-        if (bad) return bad;
-    }
-    return NULL;
+    for (uint64_t i = 0; i < count && !bad; i++) bad = check_ref(c, data + 16 * i);
+    return bad;
 }
 
 /* A filter pipeline message (0x0B). Version 1: version, count, 6 reserved, then each filter:
@@ -563,25 +643,37 @@ static const char *check_pipeline(const unsigned char *m, uint64_t n) {
     return NULL;
 }
 
+/* What a dataset's messages say of its entries: the datatype's size and the fill value's (-1:
+ * none), which libhdf5 copies an entry at a time out of a buffer of the fill value's size. */
+typedef struct {
+    int64_t type_size, fill_size;
+} entry_sizes;
+
 static const char *check_message(ref_check *c, unsigned type, unsigned mflags,
-                                 const unsigned char *m, uint64_t n, const char *name) {
+                                 const unsigned char *m, uint64_t n, const char *name,
+                                 entry_sizes *es) {
     if (mflags & 2) return "a shared message (lamkit writes none)";
     switch (type) {
-    case 0x01: { /* dataspace: version 1 (8-byte head) or 2 (4-byte), rank, flags, dims */
-        if (n < 4 || (m[0] != 1 && m[0] != 2) || m[1] > 32) return "dataspace of an unknown kind";
-        uint64_t dims = (uint64_t)m[1] * 8 * (m[2] & 1 ? 2 : 1) + (m[0] == 1 ? 8 : 4);
-        if ((m[0] == 1 && (m[2] & 2)) || dims > n) return "dataspace larger than its message";
-        return NULL;
-    }
+    case 0x01:
+        return check_dataspace(m, n);
     case 0x03: { /* datatype: class and version, bit fields, size */
         unsigned cls = n >= 8 ? m[0] & 0x0f : 99;
         if (cls != 0 && cls != 1 && cls != 3 && cls != 9)
             return "a datatype lamkit never writes (not a number or a string)";
-        if (cls == 9 && le(m + 4, 4) != 16) return "variable-length type of a size other than 16";
+        uint64_t size = le(m + 4, 4);
+        es->type_size = (int64_t)size;
+        if (cls == 9 && size != 16) return "variable-length type of a size other than 16";
+        /* libhdf5 leaks the layout it read when a dataset's chunk (entries x this size) passes
+         * 4 GB */
+        if (cls < 2 && size != 1 && size != 2 && size != 4 && size != 8)
+            return "a number of a size other than 1, 2, 4 or 8 bytes";
+        if (cls == 3 && (size == 0 || size > 65536)) return "a string type of an absurd size";
         return NULL;
     }
     case 0x04: /* old fill value: size (4), the value */
-        return n < 4 || le(m, 4) > n - 4 ? "fill value larger than its message" : NULL;
+        if (n < 4 || le(m, 4) > n - 4) return "fill value larger than its message";
+        es->fill_size = (int64_t)le(m, 4);
+        return NULL;
     case 0x05: { /* fill value: version 1-2 (4 bytes, then size and value when defined or
                   * version 1), version 3 (flags; size and value when bit 5) */
         if (n < 2 || m[0] < 1 || m[0] > 3) return "fill value of an unknown version";
@@ -589,6 +681,7 @@ static const char *check_message(ref_check *c, unsigned type, unsigned mflags,
         uint64_t at = m[0] == 3 ? 2 : 4;
         if (has && (n < at + 4 || le(m + at, 4) > n - at - 4))
             return "fill value larger than its message";
+        if (has) es->fill_size = (int64_t)le(m + at, 4);
         return NULL;
     }
     case 0x08: { /* layout, version 3: class; compact size (2) and data, contiguous address and
@@ -633,6 +726,7 @@ const char *lam_h5vfd_check_header(hid_t file, haddr_t addr, const char *name, i
     unsigned char pre[16], *chunk = NULL;
     uint64_t at[32], len[32];
     int n_chunks = 0, seen[3] = {0, 0, 0}; /* dataspace, datatype, layout */
+    entry_sizes es = {-1, -1};
     if (addr == HADDR_UNDEF || addr > f->eof || f->eof - addr < 16 || read_at(f, addr, 16, pre)) {
         bad = "object header past the end of the file";
     } else if (pre[0] != 1) {
@@ -663,13 +757,15 @@ const char *lam_h5vfd_check_header(hid_t file, haddr_t addr, const char *name, i
                 break;
             }
             const unsigned char *m = chunk + p + 8;
-            if (type == 0x10 && size >= 16) {
+            if (type == 0x10 && size != 16) {
+                bad = "object header continuation message of another size than 16";
+            } else if (type == 0x10) {
                 if (n_chunks == 32)
                     bad = "object header of more than 32 chunks";
                 else
                     at[n_chunks] = le(m, 8), len[n_chunks++] = le(m + 8, 8);
             } else {
-                bad = check_message(c, type, chunk[p + 4], m, size, name);
+                bad = check_message(c, type, chunk[p + 4], m, size, name, &es);
                 seen[0] += type == 0x01, seen[1] += type == 0x03, seen[2] += type == 0x08;
             }
             p += 8 + size;
@@ -678,6 +774,8 @@ const char *lam_h5vfd_check_header(hid_t file, haddr_t addr, const char *name, i
     /* libhdf5 leaks the filter pipeline it read when a dataset then lacks its layout */
     if (!bad && dataset && (seen[0] != 1 || seen[1] != 1 || seen[2] != 1))
         bad = "a dataset without exactly one dataspace, datatype and layout";
+    if (!bad && dataset && es.fill_size > 0 && es.fill_size != es.type_size)
+        bad = "a fill value of another size than the dataset's entries";
     free(chunk), ref_check_free(c);
     return bad;
 }

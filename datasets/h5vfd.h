@@ -26,10 +26,17 @@ const char *lam_h5vfd_check_gheap(const unsigned char *b, size_t n);
 const char *lam_h5vfd_check_layout(hid_t file);
 
 /* The chunks of the 1-D dataset ds (entries of esize bytes in the file) holding entries
- * from..to-1 lie inside the file, and an unfiltered one holds exactly its entries: libhdf5 1.10
- * allocates what the chunk index says and copies a whole chunk out of it. NULL, or what is
+ * from..to-1 lie inside the file and give exactly their entries: an unfiltered (or only
+ * shuffled) one is that size, a deflated one is read and inflated here to that size. libhdf5
+ * 1.10 allocates what the chunk index says, and copies a whole chunk out of what the inflate
+ * gave however short. memo (NULL: none) remembers the chunks found sound, so that reading a
+ * dataset piece by piece inflates each chunk once more, not once a piece. NULL, or what is
  * wrong. */
-const char *lam_h5vfd_check_chunks(hid_t file, hid_t ds, uint64_t from, uint64_t to, size_t esize);
+typedef struct lam_h5vfd_memo lam_h5vfd_memo;
+lam_h5vfd_memo *lam_h5vfd_memo_new(void);
+void lam_h5vfd_memo_free(lam_h5vfd_memo *m);
+const char *lam_h5vfd_check_chunks(hid_t file, hid_t ds, uint64_t from, uint64_t to, size_t esize,
+                                   lam_h5vfd_memo *memo);
 
 /* Every variable-length string reference of the 1-D column ds (n strings) points to an object
  * of a sound global heap collection that holds exactly as many bytes as the reference says:

@@ -10,8 +10,9 @@ run; inside libhdf5 it is the library's, and passes only when SIGNATURES lists i
 "KIND FUNCTION description" where KIND is crash, leak, timeout or oom and FUNCTION is a libhdf5
 function on the stack between that first frame and our code. An undefined-behaviour report is
 always ours (libhdf5 is not instrumented). Anything else (an unknown library finding, a report
-without a stack) fails, and so does a crash or leak that does not happen again; a timeout that
-does not (the input finished alone, only slowly) is reported and passes. Prints one line a
+without a stack) fails, and so does a crash that does not happen again. A timeout that does not
+(the input finished alone, only slowly) and a leak that does not (libFuzzer's leak check after
+one input reports what earlier inputs lost too) are reported and pass. Prints one line a
 finding; exits 1 when any fails.
 """
 import os
@@ -103,6 +104,13 @@ def main():
         found = reports(out)
         if not found and name.startswith("timeout-"):
             print(f"{name}: slow, but finished alone within 20 s")
+            continue
+        if not found and name.startswith("leak-"):
+            # libFuzzer checks for leaks after an input that allocated more than it freed, and
+            # then reports all that is lost by then: also what an earlier input lost without
+            # tipping that balance (libhdf5 frees its caches). Such a report names an input that
+            # leaks nothing alone; it cannot be judged, only counted.
+            print(f"{name}: a leak its input does not make alone (an earlier input's)")
             continue
         if not found:
             print(f"{name}: FAILS: did not happen again alone")
