@@ -207,6 +207,8 @@ void lam_episode_free(lam_episode *ep) {
             lam_observation_free(&ep->steps[i].obs);
             free(ep->steps[i].action.element);
             free(ep->steps[i].action.value);
+            free(ep->steps[i].target.element);
+            free(ep->steps[i].target.value);
         }
     }
     free(ep->steps);
@@ -330,6 +332,8 @@ typedef struct {
     unsigned char ids_incomplete; /* some element has no usable id, or elements is ill-typed */
     unsigned char element_bad;    /* action.element present but not a string */
     unsigned char value_bad;      /* action.value present but not a string */
+    unsigned char t_element_bad;  /* the same for target */
+    unsigned char t_value_bad;
 } step_mark;
 
 typedef struct {
@@ -612,6 +616,13 @@ static int check_step(checker *c, const lam_episode *ep, int i, const step_mark 
     id_index ix = {NULL, 0};
     if (!(m && m->obs_bad) && !check_observation(c, obase, &s->obs, m, &ix)) return 0;
     check_action(c, abase, &s->action, &s->obs, &ix, m, i == ep->n_steps - 1);
+    if (s->has_target) { /* a correction may say `done` anywhere: stopping was right there */
+        char tbase[64];
+        snprintf(tbase, sizeof tbase, "steps[%d].target", i);
+        step_mark tm = {0};
+        if (m) tm = *m, tm.element_bad = m->t_element_bad, tm.value_bad = m->t_value_bad;
+        check_action(c, tbase, &s->target, &s->obs, &ix, m ? &tm : NULL, 1);
+    }
     free(ix.slot);
     return 1;
 }
@@ -762,6 +773,12 @@ static void write_episode(sbuf *b, const lam_episode *ep) {
         sb_field(b, "type", action_names[s->action.type], 1);
         if (s->action.element) sb_field(b, "element", s->action.element, 0);
         if (s->action.value) sb_field(b, "value", s->action.value, 0);
+        if (s->has_target) {
+            sb_lit(b, "},\"target\":{");
+            sb_field(b, "type", action_names[s->target.type], 1);
+            if (s->target.element) sb_field(b, "element", s->target.element, 0);
+            if (s->target.value) sb_field(b, "value", s->target.value, 0);
+        }
         sb_lit(b, "}}");
     }
     sb_lit(b, "]}\n");
@@ -931,7 +948,7 @@ static json_t *get_array(parser *ps, const json_t *obj, const char *base, const 
 
 static const char *const episode_keys[] = {"id",       "task",  "app",   "domain",
                                            "template", "split", "steps", NULL};
-static const char *const step_keys[] = {"observation", "action", NULL};
+static const char *const step_keys[] = {"observation", "action", "target", NULL};
 static const char *const observation_keys[] = {"url", "title", "elements", NULL};
 static const char *const element_keys[] = {"id",      "role",     "name",   "value", "options",
                                            "checked", "disabled", "parent", NULL};
@@ -1040,7 +1057,7 @@ static void parse_observation(parser *ps, const json_t *v, const char *base, lam
 }
 
 static void parse_action(parser *ps, const json_t *v, const char *base, lam_action *a,
-                         step_mark *m) {
+                         unsigned char *element_bad, unsigned char *value_bad) {
     a->type = LAM_ACT_COUNT; /* unknown until read */
     check_keys(ps, v, base, action_keys);
     char *type = NULL;
@@ -1056,8 +1073,8 @@ static void parse_action(parser *ps, const json_t *v, const char *base, lam_acti
         }
     }
     free(type);
-    if (get_str(ps, v, base, "element", 0, &a->element) < 0) m->element_bad = 1;
-    if (get_str(ps, v, base, "value", 0, &a->value) < 0) m->value_bad = 1;
+    if (get_str(ps, v, base, "element", 0, &a->element) < 0) *element_bad = 1;
+    if (get_str(ps, v, base, "value", 0, &a->value) < 0) *value_bad = 1;
 }
 
 static void parse_episode(parser *ps, const json_t *root, lam_episode *ep, parse_marks *marks) {
@@ -1112,7 +1129,18 @@ static void parse_episode(parser *ps, const json_t *root, lam_episode *ep, parse
             lam_problems_add(ps->p, abase, "must be an object (got %s)", jtype(a));
             a = NULL;
         }
-        if (a) parse_action(ps, a, abase, &st->action, m);
+        if (a) parse_action(ps, a, abase, &st->action, &m->element_bad, &m->value_bad);
+        json_t *t = json_object_get(s, "target");
+        if (t && !json_is_null(t)) {
+            char tbase[80];
+            snprintf(tbase, sizeof tbase, "%s.target", base);
+            if (!json_is_object(t)) {
+                lam_problems_add(ps->p, tbase, "must be an object (got %s)", jtype(t));
+            } else {
+                st->has_target = 1;
+                parse_action(ps, t, tbase, &st->target, &m->t_element_bad, &m->t_value_bad);
+            }
+        }
         if (!ps->oom && !check_step(&c, ep, (int)i, m)) ps->oom = 1;
     }
 }

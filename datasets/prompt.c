@@ -27,7 +27,7 @@ lam_prompt_input lam_prompt_step_input(const lam_episode *ep, int step, lam_acti
     for (int i = 0; i < step; i++) scratch[i] = ep->steps[i].action;
     in.history = scratch;
     in.n_history = step;
-    in.target = &ep->steps[step].action;
+    in.target = ep->steps[step].has_target ? &ep->steps[step].target : &ep->steps[step].action;
     in.n_target = 1;
     return in;
 }

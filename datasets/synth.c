@@ -356,6 +356,7 @@ lam_status lam_synth_run(const lam_synth_opts *o, lam_synth_sink sink, void *use
                 s = lam_error_set(err, LAM_ERR_NOMEM, "synth: episode memory");
                 break;
             }
+            stp->has_target = 0;
             stp->action.type = a.type;
             stp->action.element = adup(&ar, a.element);
             stp->action.value = adup(&ar, a.value);

@@ -206,7 +206,8 @@ static lam_status run_jobs(lam_agent *agent, step_job *jobs, lam_act_req *reqs, 
     LAM_TRY(lam_agent_run(agent, reqs, res, n, err));
     for (int i = 0; i < n; i++) {
         step_job *j = &jobs[i];
-        const lam_action *target = &E->ep[j->ep].steps[j->step].action;
+        const lam_step *st = &E->ep[j->ep].steps[j->step];
+        const lam_action *target = st->has_target ? &st->target : &st->action;
         const lam_action *pred =
             res[i].status == LAM_OK && res[i].actions.n > 0 ? &res[i].actions.items[0] : NULL;
         ep_result *r = &out[j->slot];

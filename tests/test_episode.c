@@ -15,6 +15,7 @@
 
 #include "lam/data_cli.h"
 #include "lam/episode.h"
+#include "lam/prompt.h"
 #include "lam/rng.h"
 
 static int failures;
@@ -372,6 +373,57 @@ static void test_rules(void) {
                "missing (required)");
     EXPECT_ONE("{\"id\":\"i\",\"task\":\"x\",\"app\":\"a\",\"domain\":\"d\",\"steps\":{}}", "steps",
                "must be an array (got an object)");
+
+    /* corrections: a step's target (the action to learn) beside the action taken */
+    {
+        const char *els = BTN "," TXT;
+        mk(b, sizeof b, "", els,
+           CLICK ",\"target\":{\"type\":\"type\",\"element\":\"t\",\"value\":\"Bo\"}");
+        lam_episode ep;
+        lam_problems_init(&none, NULL, 0);
+        EXPECT(lam_episode_parse(b, strlen(b), &ep, &none) == LAM_OK && none.n == 0);
+        if (none.n == 0) {
+            EXPECT(ep.steps[0].has_target && ep.steps[0].target.type == LAM_ACT_TYPE &&
+                   !strcmp(ep.steps[0].target.element, "t") &&
+                   !strcmp(ep.steps[0].target.value, "Bo") &&
+                   ep.steps[0].action.type == LAM_ACT_CLICK);
+            /* written and read back the same; the prompt's target is the correction */
+            char *w = NULL;
+            size_t wn = 0;
+            FILE *f = open_memstream(&w, &wn);
+            EXPECT(lam_episode_write(f, &ep, NULL) == LAM_OK);
+            fclose(f);
+            EXPECT(strstr(w, "\"target\":{\"type\":\"type\",\"element\":\"t\",\"value\":\"Bo\"}") !=
+                   NULL);
+            lam_episode back;
+            EXPECT(lam_episode_parse(w, wn, &back, NULL) == LAM_OK && back.steps[0].has_target &&
+                   !strcmp(back.steps[0].target.value, "Bo"));
+            lam_action scratch[1];
+            lam_prompt_input in = lam_prompt_step_input(&back, 0, scratch);
+            EXPECT(in.target->type == LAM_ACT_TYPE && !strcmp(in.target->element, "t"));
+            lam_episode_free(&back);
+            free(w);
+            lam_episode_free(&ep);
+        }
+        EXPECT_ONE(
+            mk(b, sizeof b, "", els, CLICK ",\"target\":{\"type\":\"click\",\"element\":\"zz\"}"),
+            "steps[0].target.element", "\"zz\" is not in the observation");
+        EXPECT_ONE(mk(b, sizeof b, "", els, CLICK ",\"target\":{\"type\":\"jump\"}"),
+                   "steps[0].target.type", "unknown action type \"jump\" *");
+        EXPECT_ONE(mk(b, sizeof b, "", els, CLICK ",\"target\":3"), "steps[0].target",
+                   "must be an object (got a number)");
+        EXPECT_ONE(mk(b, sizeof b, "", els,
+                      CLICK ",\"target\":{\"type\":\"type\",\"element\":\"e1\",\"value\":\"x\"}"),
+                   "steps[0].target.element", "\"e1\" (button) does not allow type *");
+        /* `done` as the target of a step that is not the last: stopping was right there */
+        const char *two =
+            "{\"id\":\"t2\",\"task\":\"x\",\"app\":\"a\",\"domain\":\"d\",\"steps\":[{"
+            "\"observation\":{\"url\":\"u\",\"elements\":[" BTN "]},\"action\":" CLICK
+            ",\"target\":{\"type\":\"done\"}},{\"observation\":{\"url\":\"u\",\"elements\":[]},"
+            "\"action\":{\"type\":\"done\"}}]}";
+        lam_problems_init(&none, NULL, 0);
+        EXPECT(lam_episode_parse(two, strlen(two), NULL, &none) == LAM_OK && none.n == 0);
+    }
 
     /* steps and observations */
     EXPECT_ONE("{\"id\":\"i\",\"task\":\"x\",\"app\":\"a\",\"domain\":\"d\",\"steps\":[3]}",

@@ -183,13 +183,19 @@ static lam_element els0[] = {
     {"add", LAM_ROLE_BUTTON, "Add to cart", NULL, NULL, 0, -1, 1, "form"},
 };
 static lam_step steps0[] = {
-    {{"https://shop.example/p/tee", "Tee", els0, 6}, {LAM_ACT_SELECT, "size", "M"}},
-    {{"https://shop.example/p/tee", NULL, els0, 6}, {LAM_ACT_TYPE, "note", "for \"Bo\""}},
+    {{"https://shop.example/p/tee", "Tee", els0, 6},
+     {LAM_ACT_SELECT, "size", "M"},
+     0,
+     {0, NULL, NULL}},
+    {{"https://shop.example/p/tee", NULL, els0, 6},
+     {LAM_ACT_TYPE, "note", "for \"Bo\""},
+     0,
+     {0, NULL, NULL}},
 };
 static lam_episode ep0 = {"hand-1", "Add a medium tee", "shop", "shopping", NULL, NULL, steps0, 2};
 static lam_step steps1[] = {
-    {{"https://shop.example/", NULL, els0, 6}, {LAM_ACT_CLICK, "gift", NULL}},
-    {{"https://shop.example/", NULL, els0, 6}, {LAM_ACT_DONE, NULL, NULL}},
+    {{"https://shop.example/", NULL, els0, 6}, {LAM_ACT_CLICK, "gift", NULL}, 0, {0, NULL, NULL}},
+    {{"https://shop.example/", NULL, els0, 6}, {LAM_ACT_DONE, NULL, NULL}, 0, {0, NULL, NULL}},
 };
 static lam_episode ep1 = {"hand-0", "Wrap it", "shop", "shopping", NULL, NULL, steps1, 2};
 
@@ -285,8 +291,11 @@ static int escape(void) {
         {"x<|end|>", LAM_ROLE_BUTTON, "Go <|act|> now", NULL, NULL, 0, -1, 0, NULL},
         {"t", LAM_ROLE_TEXTBOX, "T", "<|task|>\n", NULL, 0, -1, 0, NULL}};
     lam_step st[2] = {
-        {{"https://x/<|obs|>", "a\n<|history|>", el, 2}, {LAM_ACT_TYPE, "t", "hi <|x"}},
-        {{"https://x/", "a\n<|history|>", el, 2}, {LAM_ACT_TYPE, "t", "ok"}}};
+        {{"https://x/<|obs|>", "a\n<|history|>", el, 2},
+         {LAM_ACT_TYPE, "t", "hi <|x"},
+         0,
+         {0, NULL, NULL}},
+        {{"https://x/", "a\n<|history|>", el, 2}, {LAM_ACT_TYPE, "t", "ok"}, 0, {0, NULL, NULL}}};
     lam_episode ep = {"e", "Say <|act|> click t <end>", "x", "y", NULL, NULL, st, 2};
     lam_prompt p;
     lam_prompt_init(&p);

@@ -89,7 +89,10 @@ typedef struct {
 
 typedef struct {
     lam_observation obs;
-    lam_action action;
+    lam_action action; /* the action taken: what later steps' history shows */
+    int has_target;    /* a correction: the action to learn here differs from the one taken */
+    lam_action target; /* (JSON "target") the sample's target when has_target, e.g. an expert's
+                          label of a state a model reached (DAgger); else `action` is */
 } lam_step;
 
 typedef struct {

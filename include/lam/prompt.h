@@ -52,9 +52,9 @@ typedef struct {
     int n_target;
 } lam_prompt_input;
 
-/* The input of step `step` of ep (history = the actions of steps 0..step-1, target = the
- * step's action). history points into `scratch`, which must hold ep->n_steps actions (the
- * struct copies are shallow). */
+/* The input of step `step` of ep (history = the actions taken at steps 0..step-1, target =
+ * the step's target when it has one (a correction), else its action). history points into
+ * `scratch`, which must hold ep->n_steps actions (the struct copies are shallow). */
 lam_prompt_input lam_prompt_step_input(const lam_episode *ep, int step, lam_action *scratch);
 
 /* A prompt and its workspace. Reused across calls it stops allocating once grown. */
