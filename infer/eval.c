@@ -10,6 +10,7 @@
 
 #include "lam/progress.h"
 #include "lam/rng.h"
+#include "lam/rollout.h"
 #include "lam/sim.h"
 #include "lam/timer.h"
 
@@ -302,14 +303,6 @@ done:
 /* ---- closed loop --------------------------------------------------------------------------- */
 
 typedef struct {
-    lam_sim_env *env;
-    lam_act_list hist; /* the actions executed so far (owns their strings) */
-    lam_observation obs;
-    int done, success, invalid, steps;
-    int app, tmpl;
-} loop_ep;
-
-typedef struct {
     char name[64];
     int episodes, success, steps_success, invalid, steps;
 } loop_agg;
@@ -339,90 +332,44 @@ static lam_status closed_loop_split(lam_agent *agent, const lam_eval_opts *o, co
     int np = split_pairs(E, split, apps, tmpls, 512);
     if (np == 0) return LAM_OK;
     int N = o->closed_loop;
-    loop_ep *L = calloc((size_t)N, sizeof *L);
-    lam_act_req *reqs = calloc((size_t)N, sizeof *reqs);
-    lam_act_res *res = calloc((size_t)N, sizeof *res);
-    int *who = calloc((size_t)N, sizeof *who);
+    lam_rollout_task *tasks = calloc((size_t)N, sizeof *tasks);
+    lam_rollout_result *res = calloc((size_t)N, sizeof *res);
     const lam_episode **ex = calloc((size_t)N * 16, sizeof *ex);
     lam_status st = LAM_OK;
-    if (!L || !reqs || !res || !who || !ex) {
+    if (!tasks || !res || !ex) {
         st = lam_error_set(err, LAM_ERR_NOMEM, "eval: out of memory");
         goto done;
     }
-    for (int i = 0; i < N && st == LAM_OK; i++) {
+    for (int i = 0; i < N; i++) { /* fresh tasks of the split's templates */
         uint32_t r[4];
         lam_philox(o->seed, 0xc105ed00u + (uint64_t)split_index, (uint64_t)i, r);
         int k = (int)(r[0] % (uint32_t)np);
-        L[i].app = apps[k], L[i].tmpl = tmpls[k];
-        lam_act_list_init(&L[i].hist);
-        if ((st = lam_sim_create(&L[i].env, err)) != LAM_OK) break;
-        lam_sim_set_step_limit(L[i].env, o->step_limit);
-        st = lam_sim_reset(L[i].env, apps[k], tmpls[k], (uint64_t)r[2] << 32 | r[3], err);
+        tasks[i].app = apps[k], tasks[i].tmpl = tmpls[k];
+        tasks[i].seed = (uint64_t)r[2] << 32 | r[3];
+        if (o->shots > 0) { /* demonstrations: recorded episodes of the app */
+            const lam_episode **x = ex + (size_t)i * 16;
+            int m = 0;
+            for (int e = 0; e < E->n && m < o->shots && m < 16; e++)
+                if (!strcmp(E->ep[e].app, lam_sim_app_name(apps[k]))) x[m++] = &E->ep[e];
+            tasks[i].examples = x, tasks[i].n_examples = m;
+        }
     }
-    lam_progress bar;
+    lam_rollout_opts ro;
+    lam_rollout_opts_default(&ro);
     char label[64];
     snprintf(label, sizeof label, "closed loop %s", split);
-    if (o->progress && st == LAM_OK) lam_progress_init(&bar, o->progress, label, N);
-    int finished = 0;
-    while (st == LAM_OK && finished < N) {
-        int n = 0;
-        for (int i = 0; i < N; i++) {
-            if (L[i].done) continue;
-            lam_sim_observe(L[i].env, &L[i].obs);
-            lam_act_req *q = &reqs[n];
-            lam_act_req_init(q);
-            q->task = lam_sim_task(L[i].env);
-            q->obs = &L[i].obs;
-            q->history = L[i].hist.items;
-            q->n_history = L[i].hist.n;
-            q->stream = (uint64_t)split_index << 40 | (uint64_t)i << 16 | (uint64_t)L[i].steps;
-            if (o->shots > 0) { /* demonstrations: recorded episodes of the app */
-                const lam_episode **x = ex + (size_t)i * 16;
-                int m = 0;
-                for (int e = 0; e < E->n && m < o->shots && m < 16; e++)
-                    if (!strcmp(E->ep[e].app, lam_sim_app_name(L[i].app))) x[m++] = &E->ep[e];
-                q->examples = x, q->n_examples = m;
-            }
-            who[n++] = i;
-        }
-        if ((st = lam_agent_run(agent, reqs, res, n, err)) != LAM_OK) break;
-        for (int k = 0; k < n; k++) {
-            loop_ep *e = &L[who[k]];
-            lam_act_res *r = &res[k];
-            if (r->status != LAM_OK || r->actions.n == 0) { /* no answer: the episode fails */
-                e->done = 1;
-            }
-            /* the answer's actions in order; stop at an invalid one or the end */
-            for (int a = 0; a < r->actions.n && !e->done && st == LAM_OK; a++) {
-                lam_sim_result sr;
-                const lam_action *act = &r->actions.items[a];
-                if ((st = lam_sim_step(e->env, act, &sr, err)) != LAM_OK) break;
-                e->steps = sr.steps;
-                if (!sr.valid) {
-                    e->invalid++;
-                    break;
-                }
-                if ((st = lam_act_list_push(&e->hist, act->type, act->element, act->value, err)) !=
-                    LAM_OK)
-                    break;
-                if (sr.done) e->done = 1, e->success = sr.success;
-            }
-            if (!e->done && lam_sim_done(e->env)) e->done = 1, e->success = lam_sim_judge(e->env);
-            if (e->done) {
-                finished++;
-                if (o->progress) lam_progress_update(&bar, finished, NULL);
-            }
-            lam_act_res_free(r);
-        }
-    }
-    if (o->progress && st == LAM_OK) lam_progress_finish(&bar, NULL);
-    for (int i = 0; i < N && st == LAM_OK; i++) {
+    ro.step_limit = o->step_limit;
+    ro.stream = (uint64_t)split_index << 40;
+    ro.progress = o->progress;
+    ro.label = label;
+    if ((st = lam_rollouts(agent, tasks, N, &ro, res, err)) != LAM_OK) goto done;
+    for (int i = 0; i < N; i++) {
         out->episodes++;
-        out->success += L[i].success;
-        out->steps += L[i].steps;
-        out->invalid += L[i].invalid;
-        if (L[i].success) out->steps_success += L[i].steps;
-        const char *an = lam_sim_app_name(L[i].app);
+        out->success += res[i].success;
+        out->steps += res[i].steps;
+        out->invalid += res[i].invalid;
+        if (res[i].success) out->steps_success += res[i].steps;
+        const char *an = lam_sim_app_name(tasks[i].app);
         json_t *pa = json_object_get(per_app, an);
         if (!pa)
             json_object_set_new(per_app, an,
@@ -431,15 +378,10 @@ static lam_status closed_loop_split(lam_agent *agent, const lam_eval_opts *o, co
                             json_integer(json_integer_value(json_object_get(pa, "episodes")) + 1));
         json_object_set_new(
             pa, "success",
-            json_integer(json_integer_value(json_object_get(pa, "success")) + L[i].success));
+            json_integer(json_integer_value(json_object_get(pa, "success")) + res[i].success));
     }
 done:
-    if (L)
-        for (int i = 0; i < N; i++) {
-            lam_sim_free(L[i].env);
-            lam_act_list_free(&L[i].hist);
-        }
-    free(L), free(reqs), free(res), free(who), free(ex);
+    free(tasks), free(res), free(ex);
     return st;
 }
 

@@ -12,6 +12,7 @@
 #include "lam/config.h"
 #include "lam/build_cli.h"
 #include "lam/data_cli.h"
+#include "lam/improve.h"
 #include "lam/infer_cli.h"
 #include "lam/mind2web.h"
 #include "lam/log.h"
@@ -33,6 +34,7 @@ static const char *main_usage =
     "  bench    time training steps of a model on this machine (forward, backward, AdamW)\n"
     "  data     datasets: validate recordings, synthesize episodes from the UI simulator\n"
     "  eval     evaluate a model: offline metrics and closed loop in the simulator (JSON, HTML)\n"
+    "  improve  improve a trained model in the simulator with DAgger (expert corrections)\n"
     "  info     show the build, backends, threads, CUDA devices and MPI\n"
     "  train    train an action model on a dataset store (checkpoints, resume, MPI ranks)\n"
     "  version  print the version\n"
@@ -297,6 +299,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "train")) return lam_train_main(argc - 2, argv + 2);
     if (!strcmp(cmd, "act")) return lam_act_main(argc - 2, argv + 2);
     if (!strcmp(cmd, "eval")) return lam_eval_main(argc - 2, argv + 2);
+    if (!strcmp(cmd, "improve")) return lam_improve_main(argc - 2, argv + 2);
     if (cmd[0] == '-') return usage_error(main_usage, "unknown flag '%s'", cmd);
     return usage_error(main_usage, "unknown command '%s'", cmd);
 }

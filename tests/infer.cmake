@@ -25,3 +25,7 @@ set_tests_properties(infer.act_valid infer.cli PROPERTIES FIXTURES_REQUIRED trai
 add_executable(decode_bench ${PROJECT_SOURCE_DIR}/bench/decode_bench.c)
 target_link_libraries(decode_bench PRIVATE lam OpenMP::OpenMP_C)
 target_compile_options(decode_bench PRIVATE ${LAM_TEST_WARN})
+add_test(NAME infer.improve COMMAND ${CMAKE_CURRENT_LIST_DIR}/improve_test.sh $<TARGET_FILE:lam_cli>
+         ${CMAKE_CURRENT_BINARY_DIR}/train/s.jsonl ${CMAKE_CURRENT_BINARY_DIR}/train/d.h5
+         ${CMAKE_CURRENT_BINARY_DIR}/improve)
+set_tests_properties(infer.improve PROPERTIES FIXTURES_REQUIRED train_data)

@@ -59,6 +59,8 @@ static const char *usage =
     "  --keep K             checkpoints kept                              [3]\n"
     "  --resume PATH        continue from a checkpoint, or a folder's newest; flags not\n"
     "                       given take the checkpoint's values\n"
+    "  --init PATH          start from a checkpoint's weights (fine-tuning: its model and\n"
+    "                       tokenizer, a fresh optimizer and schedule)\n"
     "  --quiet              no progress bar\n"
     "  -h, --help           show this help\n";
 
@@ -104,6 +106,7 @@ int lam_train_main(int argc, char **argv) {
         {"--ckpt-every", LAM_FLAG_I64, &o.ckpt_every, 0, 1e15, 0},
         {"--keep", LAM_FLAG_INT, &o.keep, 1, 1 << 20, 0},
         {"--resume", LAM_FLAG_STR, &o.resume, 0, 0, 0},
+        {"--init", LAM_FLAG_STR, &o.init, 0, 0, 0},
         {"--quiet", LAM_FLAG_BOOL, &quiet, 0, 0, 0},
     };
     int nf = (int)(sizeof flags / sizeof flags[0]);

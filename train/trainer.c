@@ -395,6 +395,10 @@ static lam_status setup(run *R, lam_train_result *res, lam_error *err) {
                              "warmup %lld, clip %g)",
                              (long long)o->steps, o->seq, o->keep, o->lr, o->min_lr,
                              (long long)o->warmup, o->clip);
+    if (o->resume && o->init)
+        return lam_error_set(err, LAM_ERR_INVALID,
+                             "train: --resume continues a run, --init starts one from weights: "
+                             "give one of them");
     R->rows = o->batch / size;
     LAM_TRY(lam_h5_open(o->data, &R->rd, err));
     size_t tl;
@@ -409,15 +413,16 @@ static lam_status setup(run *R, lam_train_result *res, lam_error *err) {
     lam_ckpt ck;
     memset(&ck, 0, sizeof ck);
     char ckpath[1024] = "";
-    if (o->resume) {
+    if (o->resume || o->init) {
+        const char *from = o->resume ? o->resume : o->init;
         struct stat sb;
-        if (stat(o->resume, &sb) == 0 && S_ISDIR(sb.st_mode))
-            LAM_TRY(lam_train_latest_checkpoint(o->resume, ckpath, sizeof ckpath, err));
+        if (stat(from, &sb) == 0 && S_ISDIR(sb.st_mode))
+            LAM_TRY(lam_train_latest_checkpoint(from, ckpath, sizeof ckpath, err));
         else
-            snprintf(ckpath, sizeof ckpath, "%s", o->resume);
-        LAM_TRY(lam_ckpt_read(ckpath, 1, &ck, err));
+            snprintf(ckpath, sizeof ckpath, "%s", from);
+        LAM_TRY(lam_ckpt_read(ckpath, o->resume != NULL, &ck, err));
         lam_status st = LAM_OK;
-        if (!ck.adam_m)
+        if (o->resume && !ck.adam_m)
             st = lam_error_set(err, LAM_ERR_INVALID,
                                "%s: a weights-only checkpoint (no AdamW moments) cannot be resumed",
                                ckpath);
@@ -450,7 +455,9 @@ static lam_status setup(run *R, lam_train_result *res, lam_error *err) {
     if (st == LAM_OK) st = lam_backend_create(o->backend, o->threads, &R->be, err);
     if (st == LAM_OK) st = lam_model_create_sharded(&R->m, &cfg, R->be, size, err);
     if (st == LAM_OK) st = lam_model_init_weights(&R->m, o->seed, err);
-    if (st == LAM_OK && ck.params) st = restore(R, &ck, err);
+    if (st == LAM_OK && ck.params && o->resume) st = restore(R, &ck, err);
+    if (st == LAM_OK && ck.params && !o->resume)
+        st = lam_model_write_flat(&R->m, 0, ck.params, err);
     lam_ckpt_free(&ck);
     LAM_TRY(st);
     res->n_params = R->m.n_params;
@@ -508,6 +515,8 @@ static lam_status setup(run *R, lam_train_result *res, lam_error *err) {
                 o->min_lr, (long long)o->warmup, o->resume ? "" : "");
         if (o->resume)
             fprintf(o->info, "train: resumed from %s at step %lld\n", ckpath, (long long)R->step);
+        else if (o->init)
+            fprintf(o->info, "train: weights from %s\n", ckpath);
     }
     return LAM_OK;
 }

@@ -44,15 +44,17 @@ typedef struct {
     float clip;    /* global gradient norm limit (0: no clipping) */
     uint64_t seed; /* weights and data order */
     /* evaluation and output */
-    int64_t eval_every;          /* steps between validation losses (0: at the end only) */
-    int eval_rows;               /* rows of the validation split per evaluation (0: all) */
-    const char *out_dir;         /* checkpoints and the log */
-    int64_t ckpt_every;          /* steps between checkpoints (0: at the end only) */
-    int keep;                    /* checkpoints kept (the newest ones) */
-    const char *resume;          /* checkpoint file, or a folder (its newest checkpoint), or NULL */
-    const char *log_path;        /* JSONL log (NULL: OUT/log.jsonl) */
-    FILE *progress;              /* progress bar (rank 0), NULL: none */
-    FILE *info;                  /* a few lines about the run (rank 0), NULL: none */
+    int64_t eval_every;   /* steps between validation losses (0: at the end only) */
+    int eval_rows;        /* rows of the validation split per evaluation (0: all) */
+    const char *out_dir;  /* checkpoints and the log */
+    int64_t ckpt_every;   /* steps between checkpoints (0: at the end only) */
+    int keep;             /* checkpoints kept (the newest ones) */
+    const char *resume;   /* checkpoint file, or a folder (its newest checkpoint), or NULL */
+    const char *init;     /* start from this checkpoint's weights (fine-tuning: a fresh optimizer,
+                             schedule and data order); the model is its config; or NULL */
+    const char *log_path; /* JSONL log (NULL: OUT/log.jsonl) */
+    FILE *progress;       /* progress bar (rank 0), NULL: none */
+    FILE *info;           /* a few lines about the run (rank 0), NULL: none */
     volatile sig_atomic_t *stop; /* set from a signal handler: checkpoint, then return */
     lam_comm *comm;              /* the ranks; NULL: one */
 } lam_train_opts;

@@ -1,0 +1,55 @@
+/* improve.h - owns the supervisor loop that improves a trained model in the simulator (DAgger):
+ * each round the model acts on tasks of the training templates (rollout.h), the simulator's
+ * expert labels the correct action in every state the model visited (a step's `target` when
+ * it differs from what the model did: docs/formats.md), the round's episodes are written as
+ * recordings and added to the dataset with every earlier round's (aggregation), training
+ * continues from the model on the aggregate (trainer.h, `init`), and the new model is measured
+ * closed loop on the held-out splits (eval.h). Optionally the same training compute spent on
+ * plain training is measured beside it. `lam improve` is its command line. It does not own
+ * the rollouts, the trainer, the builder nor the evaluation. */
+#ifndef LAM_IMPROVE_H
+#define LAM_IMPROVE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "lam/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct json_t;
+
+typedef struct {
+    const char *checkpoint; /* the model to improve (a lam train checkpoint) */
+    const char *data;       /* the recordings it was trained on (their train split is kept) */
+    const char *out;        /* round folders, the aggregate datasets, the table */
+    int rounds;             /* DAgger rounds */
+    int episodes;           /* rollouts per round */
+    int step_limit;         /* actions per rollout */
+    int64_t steps;          /* training steps per round */
+    float lr;               /* peak learning rate of each round (warmup, cosine to lr/10) */
+    int64_t warmup;
+    int eval_episodes; /* closed-loop episodes per held-out split after each round */
+    int baseline;      /* also train plain for rounds * steps from the checkpoint */
+    const char *backend;
+    int threads;
+    uint64_t seed;
+    FILE *progress; /* progress bars and lines about the rounds; NULL: none */
+} lam_improve_opts;
+
+void lam_improve_opts_default(lam_improve_opts *o);
+
+/* Runs the loop; *table receives the results (a new JSON reference): per round its rollouts'
+ * success, the corrections made, and the held-out closed-loop success of its model. */
+lam_status lam_improve(const lam_improve_opts *o, struct json_t **table, lam_error *err);
+
+/* `lam improve CHECKPOINT [flags]` (argv after "improve"): 0, 1 or 2. */
+int lam_improve_main(int argc, char **argv);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,66 @@
+/* rollout.h - owns closed-loop episodes in the simulator: a model (agent.h) acts, the simulator
+ * (sim.h) executes its answers and judges the end state; many episodes step in lockstep so
+ * their requests are decoded together. A hook sees every state before the model's action is
+ * executed (the DAgger loop labels them with the simulator's expert there). Used by `lam eval`
+ * (closed-loop success) and `lam improve` (rollouts to correct). It does not own the metrics'
+ * report (eval.h) nor datasets. */
+#ifndef LAM_ROLLOUT_H
+#define LAM_ROLLOUT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "lam/agent.h"
+#include "lam/sim.h"
+#include "lam/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+    int app, tmpl;                      /* simulator app and template indexes */
+    uint64_t seed;                      /* the task's seed (lam_sim_reset) */
+    const lam_episode *const *examples; /* few-shot demonstrations (may be NULL) */
+    int n_examples;
+} lam_rollout_task;
+
+typedef struct {
+    int success;   /* the simulator judged the end state a success */
+    int steps;     /* actions executed (invalid ones included) */
+    int invalid;   /* actions the simulator refused (the episode continues from the same state) */
+    int no_answer; /* the model gave no answer (the episode ends) */
+} lam_rollout_result;
+
+/* Called before each action of the model is executed, with the environment in the state the
+ * action will act on (its observation obs, its task) and the action. Returning an error stops
+ * every rollout. */
+typedef lam_status (*lam_rollout_hook)(void *user, int episode, lam_sim_env *env,
+                                       const lam_observation *obs, const lam_action *action,
+                                       lam_error *err);
+/* Called after that action was executed, with what the simulator made of it. */
+typedef void (*lam_rollout_after)(void *user, int episode, const lam_sim_result *sr);
+
+typedef struct {
+    int step_limit;          /* actions per episode (invalid ones count) */
+    uint64_t stream;         /* sampling streams of the requests derive from it */
+    lam_sampling sampling;   /* greedy by default */
+    lam_rollout_hook hook;   /* may be NULL */
+    lam_rollout_after after; /* may be NULL */
+    void *user;
+    FILE *progress;    /* a progress bar; NULL: none */
+    const char *label; /* the bar's label */
+} lam_rollout_opts;
+
+void lam_rollout_opts_default(lam_rollout_opts *o);
+
+/* Runs the n tasks to their end (done, the step limit, or no answer); res (n) receives each
+ * result. */
+lam_status lam_rollouts(lam_agent *agent, const lam_rollout_task *tasks, int n,
+                        const lam_rollout_opts *o, lam_rollout_result *res, lam_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

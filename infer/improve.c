@@ -1,0 +1,385 @@
+/* improve.c - the DAgger supervisor loop and `lam improve` (improve.h). */
+#define _POSIX_C_SOURCE 200809L
+#include "lam/improve.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "lam/agent.h"
+#include "lam/atomic.h"
+#include "lam/build_cli.h"
+#include "lam/checkpoint.h"
+#include "lam/cli.h"
+#include "lam/eval.h"
+#include "lam/rng.h"
+#include "lam/rollout.h"
+#include "lam/trainer.h"
+
+void lam_improve_opts_default(lam_improve_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->data = "out/sim.jsonl";
+    o->out = "out/improve";
+    o->rounds = 3;
+    o->episodes = 200;
+    o->step_limit = 30;
+    o->steps = 100;
+    o->lr = 1e-3f;
+    o->warmup = 10;
+    o->eval_episodes = 100;
+    o->backend = "cpu";
+    o->seed = 11;
+}
+
+/* ---- recording the rollouts with the expert's labels ------------------------------------ */
+
+typedef struct {
+    lam_episode *eps; /* one per rollout */
+    int *cap;         /* steps allocated per episode */
+    int n, round;
+    int64_t states, corrections;
+    lam_error *err;
+} recorder;
+
+static int same_action(const lam_action *a, const lam_action *b) {
+    if (a->type != b->type) return 0;
+    if ((a->element == NULL) != (b->element == NULL) || (a->value == NULL) != (b->value == NULL))
+        return 0;
+    return (!a->element || !strcmp(a->element, b->element)) &&
+           (!a->value || !strcmp(a->value, b->value));
+}
+
+static char *dup_or_null(const char *s) {
+    return s ? strdup(s) : NULL;
+}
+
+static int copy_action(lam_action *dst, const lam_action *src) {
+    dst->type = src->type;
+    dst->element = dup_or_null(src->element);
+    dst->value = dup_or_null(src->value);
+    return (!src->element || dst->element) && (!src->value || dst->value);
+}
+
+/* Before each of the model's actions: the state, the action and the expert's label of it. */
+static lam_status record_step(void *user, int i, lam_sim_env *env, const lam_observation *obs,
+                              const lam_action *act, lam_error *err) {
+    recorder *R = user;
+    lam_episode *ep = &R->eps[i];
+    if (!ep->id) { /* the episode's header, at its first step */
+        char id[64];
+        snprintf(id, sizeof id, "improve-r%d-%05d", R->round, i);
+        int app = lam_sim_app(env);
+        ep->id = strdup(id);
+        ep->task = strdup(lam_sim_task(env));
+        ep->app = strdup(lam_sim_app_name(app));
+        ep->domain = strdup(lam_sim_app_domain(app));
+        ep->template_id = strdup(lam_sim_template_id(app, lam_sim_template(env)));
+        ep->split = strdup("train");
+        if (!ep->id || !ep->task || !ep->app || !ep->domain || !ep->template_id || !ep->split)
+            return lam_error_set(err, LAM_ERR_NOMEM, "improve: out of memory");
+    }
+    if (ep->n_steps == R->cap[i]) {
+        int cap = R->cap[i] ? 2 * R->cap[i] : 16;
+        lam_step *p = realloc(ep->steps, (size_t)cap * sizeof *p);
+        if (!p) return lam_error_set(err, LAM_ERR_NOMEM, "improve: out of memory");
+        ep->steps = p, R->cap[i] = cap;
+    }
+    lam_action expert;
+    LAM_TRY(lam_sim_expert(env, &expert, err));
+    lam_step *s = &ep->steps[ep->n_steps];
+    memset(s, 0, sizeof *s);
+    LAM_TRY(lam_observation_copy(&s->obs, obs, err));
+    ep->n_steps++;
+    if (!copy_action(&s->action, act))
+        return lam_error_set(err, LAM_ERR_NOMEM, "improve: out of memory");
+    if (!same_action(act, &expert)) { /* a correction */
+        s->has_target = 1;
+        if (!copy_action(&s->target, &expert))
+            return lam_error_set(err, LAM_ERR_NOMEM, "improve: out of memory");
+    }
+    return LAM_OK;
+}
+
+/* After it: an action the simulator refused is not part of the episode (it changed nothing and
+ * is not in the history of the next request). */
+static void after_step(void *user, int i, const lam_sim_result *sr) {
+    recorder *R = user;
+    lam_episode *ep = &R->eps[i];
+    lam_step *s = &ep->steps[ep->n_steps - 1];
+    if (!sr->valid) {
+        lam_observation_free(&s->obs);
+        free(s->action.element), free(s->action.value);
+        free(s->target.element), free(s->target.value);
+        ep->n_steps--;
+        return;
+    }
+    R->states++;
+    R->corrections += s->has_target;
+}
+
+static lam_status write_recordings(const recorder *R, const char *path, int *written,
+                                   lam_error *err) {
+    lam_atomic_file af;
+    LAM_TRY(lam_atomic_open(&af, path, err));
+    *written = 0;
+    for (int i = 0; i < R->n; i++) {
+        if (R->eps[i].n_steps == 0) continue;
+        lam_status st = lam_episode_write(af.f, &R->eps[i], err);
+        if (st != LAM_OK) {
+            lam_atomic_abort(&af);
+            return lam_error_prefix(err, "%s: episode %s", path, R->eps[i].id);
+        }
+        (*written)++;
+    }
+    return lam_atomic_commit(&af, err);
+}
+
+/* ---- the loop --------------------------------------------------------------------------- */
+
+/* (app, template) pairs of the recordings' train split. */
+static lam_status train_pairs(const char *path, int *app, int *tmpl, int cap, int *n,
+                              lam_error *err) {
+    lam_jsonl_reader r;
+    LAM_TRY(lam_jsonl_open(&r, path, err));
+    *n = 0;
+    lam_status st = LAM_OK;
+    for (;;) {
+        const char *line;
+        size_t len;
+        if ((st = lam_jsonl_next(&r, &line, &len, err)) != LAM_OK || !line) break;
+        lam_episode ep;
+        if (lam_episode_parse(line, len, &ep, NULL) != LAM_OK) {
+            st = lam_error_set(err, LAM_ERR_INVALID,
+                               "%s:%lld: not a valid episode (run lam data "
+                               "validate)",
+                               path, (long long)r.line_no);
+            break;
+        }
+        int a = lam_sim_app_find(ep.app);
+        int t = a >= 0 && ep.template_id ? lam_sim_template_find(a, ep.template_id) : -1;
+        int train = !ep.split || !strcmp(ep.split, "train");
+        lam_episode_free(&ep);
+        if (!train || t < 0) continue;
+        int seen = 0;
+        for (int k = 0; k < *n && !seen; k++) seen = app[k] == a && tmpl[k] == t;
+        if (!seen && *n < cap) app[*n] = a, tmpl[*n] = t, (*n)++;
+    }
+    lam_jsonl_close(&r);
+    if (st == LAM_OK && *n == 0)
+        st = lam_error_set(err, LAM_ERR_INVALID,
+                           "%s: no train-split episode of a simulator template to roll out", path);
+    return st;
+}
+
+/* Closed-loop success on the held-out splits of the recordings: {"split": rate, ...}. */
+static lam_status held_out(const lam_improve_opts *o, const char *ckpt, json_t **out,
+                           lam_error *err) {
+    lam_agent_opts ao;
+    lam_agent_opts_default(&ao);
+    ao.backend = o->backend, ao.threads = o->threads;
+    lam_agent *agent;
+    LAM_TRY(lam_agent_load(ckpt, &ao, &agent, err));
+    lam_eval_opts eo;
+    lam_eval_opts_default(&eo);
+    eo.data = o->data;
+    eo.offline = 0;
+    eo.closed_loop = o->eval_episodes;
+    eo.step_limit = o->step_limit;
+    eo.progress = o->progress;
+    json_t *rep = NULL;
+    lam_status st = lam_eval_run(agent, &eo, ckpt, &rep, NULL, err);
+    lam_agent_free(agent);
+    LAM_TRY(st);
+    json_t *res = json_object(),
+           *sp = json_object_get(json_object_get(rep, "closed_loop"), "splits");
+    const char *k;
+    json_t *v;
+    json_object_foreach(sp, k, v) json_object_set(res, k, json_object_get(v, "success_rate"));
+    json_decref(rep);
+    *out = res;
+    return LAM_OK;
+}
+
+/* Trains `steps` steps from init on data into dir; *ckpt receives the final checkpoint. */
+static lam_status train_from(const lam_improve_opts *o, const lam_ckpt *start, const char *init,
+                             const char *data, const char *dir, int64_t steps, char *ckpt,
+                             size_t cap, lam_error *err) {
+    lam_train_opts t;
+    lam_train_opts_default(&t);
+    LAM_TRY(lam_train_opts_from_json(start->train_json, o->checkpoint, &t, err));
+    t.data = data;
+    t.init = init;
+    t.out_dir = dir;
+    t.steps = steps;
+    t.lr = o->lr, t.min_lr = o->lr / 10, t.warmup = o->warmup;
+    t.eval_every = 0, t.ckpt_every = 0, t.keep = 1;
+    t.valid_split = "";
+    t.backend = o->backend, t.threads = o->threads;
+    t.seed = o->seed;
+    t.progress = o->progress;
+    t.vocab_from_data = 0;
+    t.cfg = start->cfg;
+    lam_train_result r;
+    LAM_TRY(lam_train(&t, &r, err));
+    snprintf(ckpt, cap, "%s", r.ckpt);
+    return LAM_OK;
+}
+
+static lam_status mkdir_1(const char *d, lam_error *err) {
+    if (mkdir(d, 0755) != 0 && errno != EEXIST)
+        return lam_error_set(err, LAM_ERR_IO, "mkdir %s: %s", d, strerror(errno));
+    return LAM_OK;
+}
+
+lam_status lam_improve(const lam_improve_opts *o, json_t **table, lam_error *err) {
+    *table = NULL;
+    if (o->rounds < 1 || o->episodes < 1 || o->steps < 1 || o->step_limit < 1)
+        return lam_error_set(err, LAM_ERR_INVALID,
+                             "improve: rounds %d, episodes %d, steps %lld, step limit %d must be "
+                             ">= 1",
+                             o->rounds, o->episodes, (long long)o->steps, o->step_limit);
+    lam_ckpt start;
+    LAM_TRY(lam_ckpt_read(o->checkpoint, 0, &start, err));
+    lam_status st = LAM_OK;
+    char path[1100], tok[1024], cur[1024], *files[64];
+    int nfiles = 0, apps[512], tmpls[512], np = 0;
+    json_t *rows = json_array(), *res = NULL;
+    recorder R;
+    memset(&R, 0, sizeof R);
+    files[nfiles++] = (char *)o->data;
+    snprintf(cur, sizeof cur, "%s", o->checkpoint);
+    if ((st = mkdir_1(o->out, err)) != LAM_OK) goto done;
+    /* the model's own tokenizer and prompt format for every dataset built here */
+    snprintf(tok, sizeof tok, "%s/tokenizer.json", o->out);
+    lam_atomic_file af;
+    if ((st = lam_atomic_open(&af, tok, err)) != LAM_OK) goto done;
+    fputs(start.tokenizer_json, af.f);
+    if ((st = lam_atomic_commit(&af, err)) != LAM_OK) goto done;
+    lam_build_opts bo;
+    lam_build_opts_default(&bo);
+    bo.tokenizer = tok, bo.quiet = 1;
+    json_t *tj = json_loads(start.train_json, 0, NULL), *pr = json_object_get(tj, "prompt");
+    if (json_is_integer(json_object_get(pr, "history_k")))
+        bo.history_k = (int)json_integer_value(json_object_get(pr, "history_k"));
+    if (json_is_integer(json_object_get(pr, "obs_budget")))
+        bo.obs_budget = (size_t)json_integer_value(json_object_get(pr, "obs_budget"));
+    if (json_is_integer(json_object_get(pr, "max_seq_len")))
+        bo.max_seq_len = (int)json_integer_value(json_object_get(pr, "max_seq_len"));
+    json_decref(tj);
+    if ((st = train_pairs(o->data, apps, tmpls, 512, &np, err)) != LAM_OK) goto done;
+    /* round 0: the model as given */
+    if ((st = held_out(o, cur, &res, err)) != LAM_OK) goto done;
+    json_array_append_new(
+        rows, json_pack("{s:i, s:s, s:o}", "round", 0, "checkpoint", cur, "held_out", res));
+    res = NULL;
+    R.n = o->episodes;
+    R.eps = calloc((size_t)R.n, sizeof *R.eps);
+    R.cap = calloc((size_t)R.n, sizeof *R.cap);
+    lam_rollout_task *tasks = calloc((size_t)R.n, sizeof *tasks);
+    lam_rollout_result *rr = calloc((size_t)R.n, sizeof *rr);
+    if (!R.eps || !R.cap || !tasks || !rr) {
+        st = lam_error_set(err, LAM_ERR_NOMEM, "improve: out of memory");
+        free(tasks), free(rr);
+        goto done;
+    }
+    for (int round = 1; round <= o->rounds && st == LAM_OK; round++) {
+        char dir[1024], data[1100], run[1100];
+        snprintf(dir, sizeof dir, "%s/round-%d", o->out, round);
+        if ((st = mkdir_1(dir, err)) != LAM_OK) break;
+        /* 1. the model acts on training tasks; the expert labels every state it reaches */
+        for (int i = 0; i < R.n; i++) {
+            lam_episode_free(&R.eps[i]);
+            R.cap[i] = 0;
+            uint32_t r4[4];
+            lam_philox(o->seed, 0x1d0a9900u + (uint64_t)round, (uint64_t)i, r4);
+            int k = (int)(r4[0] % (uint32_t)np);
+            tasks[i] =
+                (lam_rollout_task){apps[k], tmpls[k], (uint64_t)r4[2] << 32 | r4[3], NULL, 0};
+        }
+        R.round = round, R.states = 0, R.corrections = 0;
+        lam_agent_opts ao;
+        lam_agent_opts_default(&ao);
+        ao.backend = o->backend, ao.threads = o->threads;
+        lam_agent *agent = NULL;
+        if ((st = lam_agent_load(cur, &ao, &agent, err)) != LAM_OK) break;
+        lam_rollout_opts ro;
+        lam_rollout_opts_default(&ro);
+        ro.step_limit = o->step_limit;
+        ro.stream = (uint64_t)round << 48;
+        ro.hook = record_step;
+        ro.after = after_step;
+        ro.user = &R;
+        ro.progress = o->progress, ro.label = "rollouts";
+        st = lam_rollouts(agent, tasks, R.n, &ro, rr, err);
+        lam_agent_free(agent);
+        if (st != LAM_OK) break;
+        int succ = 0, written = 0;
+        for (int i = 0; i < R.n; i++) succ += rr[i].success;
+        /* 2. the round's recordings join the aggregate */
+        snprintf(path, sizeof path, "%s/rollouts.jsonl", dir);
+        if ((st = write_recordings(&R, path, &written, err)) != LAM_OK) break;
+        if (nfiles == 64) {
+            st = lam_error_set(err, LAM_ERR_INVALID, "improve: at most 63 rounds");
+            break;
+        }
+        files[nfiles++] = strdup(path);
+        snprintf(data, sizeof data, "%s/data.h5", dir);
+        bo.inputs = (const char *const *)files, bo.n_inputs = nfiles, bo.out = data;
+        lam_build_stats bs;
+        if ((st = lam_data_build(&bo, &bs, err)) != LAM_OK) break;
+        if (o->progress)
+            fprintf(o->progress,
+                    "improve: round %d: rollouts %d/%d successful, %lld states, %lld corrected; "
+                    "aggregate %lld samples\n",
+                    round, succ, R.n, (long long)R.states, (long long)R.corrections,
+                    (long long)bs.samples);
+        /* 3. training continues from the model on the aggregate */
+        snprintf(run, sizeof run, "%s/run", dir);
+        if ((st = train_from(o, &start, cur, data, run, o->steps, cur, sizeof cur, err)) != LAM_OK)
+            break;
+        /* 4. measured on the held-out splits */
+        if ((st = held_out(o, cur, &res, err)) != LAM_OK) break;
+        json_array_append_new(rows, json_pack("{s:i, s:s, s:f, s:I, s:I, s:I, s:o}", "round", round,
+                                              "checkpoint", cur, "rollout_success",
+                                              (double)succ / R.n, "states", (json_int_t)R.states,
+                                              "corrections", (json_int_t)R.corrections, "samples",
+                                              (json_int_t)bs.samples, "held_out", res));
+        res = NULL;
+    }
+    free(tasks), free(rr);
+    if (st == LAM_OK && o->baseline) { /* the same training compute, plain */
+        char dir[1024], data[1100], run[1100], ck[1024];
+        snprintf(dir, sizeof dir, "%s/baseline", o->out);
+        snprintf(data, sizeof data, "%s/data.h5", dir);
+        snprintf(run, sizeof run, "%s/run", dir);
+        const char *only[1] = {o->data};
+        bo.inputs = only, bo.n_inputs = 1, bo.out = data;
+        lam_build_stats bs;
+        if ((st = mkdir_1(dir, err)) == LAM_OK && (st = lam_data_build(&bo, &bs, err)) == LAM_OK &&
+            (st = train_from(o, &start, o->checkpoint, data, run, o->steps * o->rounds, ck,
+                             sizeof ck, err)) == LAM_OK &&
+            (st = held_out(o, ck, &res, err)) == LAM_OK) {
+            json_array_append_new(
+                rows, json_pack("{s:s, s:s, s:I, s:o}", "round", "baseline", "checkpoint", ck,
+                                "steps", (json_int_t)(o->steps * o->rounds), "held_out", res));
+            res = NULL;
+        }
+    }
+done:
+    if (R.eps)
+        for (int i = 0; i < R.n; i++) lam_episode_free(&R.eps[i]);
+    free(R.eps), free(R.cap);
+    for (int k = 1; k < nfiles; k++) free(files[k]);
+    json_decref(res);
+    lam_ckpt_free(&start);
+    if (st != LAM_OK) {
+        json_decref(rows);
+        return st;
+    }
+    *table = json_pack("{s:s, s:s, s:i, s:i, s:I, s:o}", "checkpoint", o->checkpoint, "data",
+                       o->data, "rounds", o->rounds, "episodes", o->episodes, "steps_per_round",
+                       (json_int_t)o->steps, "rows", rows);
+    return LAM_OK;
+}
