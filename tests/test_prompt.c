@@ -250,6 +250,7 @@ static int history(void) {
     lam_element el[1] = {{"b", LAM_ROLE_BUTTON, "Next", NULL, NULL, 0, -1, 0, NULL}};
     lam_step st[20];
     char vals[20][8];
+    memset(st, 0, sizeof st);
     for (int i = 0; i < 20; i++) {
         st[i].obs = (lam_observation){"https://x.example/", NULL, el, 1};
         snprintf(vals[i], sizeof vals[i], "k%d", i);
