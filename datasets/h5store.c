@@ -18,73 +18,17 @@
 
 #include <hdf5.h>
 
+#include "lam/h5util.h"
+
 /* ---- errors ---------------------------------------------------------------------------- */
-
-/* HDF5's automatic error printing, switched off inside a public call. */
-typedef struct {
-    H5E_auto2_t fn;
-    void *data;
-} quiet;
-
-static void quiet_on(quiet *q) {
-    H5Eget_auto2(H5E_DEFAULT, &q->fn, &q->data);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-}
-static void quiet_off(const quiet *q) {
-    H5Eset_auto2(H5E_DEFAULT, q->fn, q->data);
-}
-
-static herr_t first_desc(unsigned n, const H5E_error2_t *e, void *ctx) {
-    char *buf = ctx;
-    if (n == 0 && e->desc) snprintf(buf, 200, "%s", e->desc);
-    return 0;
-}
-
-/* The status for a failed call: "D.h5: H5Dcreate2 on /samples/tokens: <HDF5's innermost message>".
- */
-static lam_status h5fail(lam_error *err, const char *call, const char *where, const char *file) {
-    char desc[200] = "";
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, first_desc, desc);
-    return lam_error_set(err, LAM_ERR_IO, "%s: %s on %s failed%s%s", file, call, where,
-                         desc[0] ? ": " : "", desc);
-}
 
 #define H5CK(expr, call, where, file)                                                              \
     do {                                                                                           \
         if ((expr) < 0) {                                                                          \
-            st = h5fail(err, call, where, file);                                                   \
+            st = lam_h5u_fail(err, call, where, file);                                             \
             goto done;                                                                             \
         }                                                                                          \
     } while (0)
-
-static void h5close_id(hid_t id) {
-    if (id < 0) return;
-    switch (H5Iget_type(id)) {
-    case H5I_FILE:
-        H5Fclose(id);
-        break;
-    case H5I_GROUP:
-        H5Gclose(id);
-        break;
-    case H5I_DATASET:
-        H5Dclose(id);
-        break;
-    case H5I_DATASPACE:
-        H5Sclose(id);
-        break;
-    case H5I_DATATYPE:
-        H5Tclose(id);
-        break;
-    case H5I_ATTR:
-        H5Aclose(id);
-        break;
-    case H5I_GENPROP_LST:
-        H5Pclose(id);
-        break;
-    default:
-        break;
-    }
-}
 
 static hid_t str_type(void) {
     hid_t t = H5Tcopy(H5T_C_S1);
@@ -104,14 +48,14 @@ static lam_status write_attr(hid_t obj, const char *name, hid_t type, const void
     H5CK(a = H5Acreate2(obj, name, type, sp, H5P_DEFAULT, H5P_DEFAULT), "H5Acreate2", name, file);
     H5CK(H5Awrite(a, type, v), "H5Awrite", name, file);
 done:
-    h5close_id(a), h5close_id(sp);
+    lam_h5u_close(a), lam_h5u_close(sp);
     return st;
 }
 
 static lam_status write_str_attr(hid_t obj, const char *name, const char *s, const char *file,
                                  lam_error *err) {
     hid_t t = str_type();
-    if (t < 0) return h5fail(err, "H5Tcopy", name, file);
+    if (t < 0) return lam_h5u_fail(err, "H5Tcopy", name, file);
     lam_status st = write_attr(obj, name, t, &s, file, err);
     H5Tclose(t);
     return st;
@@ -208,7 +152,7 @@ static lam_status col_flush(lam_h5_writer *w, column *c, lam_error *err) {
     c->n_buf = 0;
     c->pool_len = 0;
 done:
-    h5close_id(ms), h5close_id(fs);
+    lam_h5u_close(ms), lam_h5u_close(fs);
     return st;
 }
 
@@ -295,16 +239,16 @@ static lam_status make_col(lam_h5_writer *w, int k, int level, lam_error *err) {
     H5CK(c->ds = H5Dcreate2(w->file, c->path, ftype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT),
          "H5Dcreate2", c->path, w->tmp);
 done:
-    h5close_id(ftype), h5close_id(dcpl), h5close_id(sp);
+    lam_h5u_close(ftype), lam_h5u_close(dcpl), lam_h5u_close(sp);
     return st;
 }
 
 static void writer_free(lam_h5_writer *w) {
     for (int k = 0; k < N_COLS; k++) {
-        h5close_id(w->cols[k].ds), h5close_id(w->cols[k].mtype);
+        lam_h5u_close(w->cols[k].ds), lam_h5u_close(w->cols[k].mtype);
         free(w->cols[k].buf), free(w->cols[k].pool);
     }
-    h5close_id(w->file);
+    lam_h5u_close(w->file);
     for (int i = 0; i < w->n_splits; i++) free(w->splits[i].name);
     free(w->splits), free(w->ep_split);
     free(w->path), free(w->tmp);
@@ -313,12 +257,12 @@ static void writer_free(lam_h5_writer *w) {
 
 void lam_h5_writer_abort(lam_h5_writer *w) {
     if (!w) return;
-    quiet q;
-    quiet_on(&q);
+    lam_h5u_quiet q;
+    lam_h5u_quiet_on(&q);
     char *tmp = w->tmp;
     w->tmp = NULL;
     writer_free(w);
-    quiet_off(&q);
+    lam_h5u_quiet_off(&q);
     if (tmp) unlink(tmp);
     free(tmp);
 }
@@ -350,8 +294,8 @@ lam_status lam_h5_writer_open(const char *path, const char *tokenizer_json, size
     }
     close(fd);
 
-    quiet q;
-    quiet_on(&q);
+    lam_h5u_quiet q;
+    lam_h5u_quiet_on(&q);
     lam_status st = LAM_OK;
     hid_t g = -1, sp = -1, ds = -1, dcpl = -1, gcpl = -1;
     H5CK(w->file = H5Fcreate(w->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), "H5Fcreate", "/",
@@ -390,8 +334,9 @@ lam_status lam_h5_writer_open(const char *path, const char *tokenizer_json, size
     int64_t zero = 0;
     st = col_append(w, &w->cols[C_EP_STEP_OFFSET], &zero, 1, err);
 done:
-    h5close_id(ds), h5close_id(dcpl), h5close_id(sp), h5close_id(g), h5close_id(gcpl);
-    quiet_off(&q);
+    lam_h5u_close(ds), lam_h5u_close(dcpl), lam_h5u_close(sp), lam_h5u_close(g),
+        lam_h5u_close(gcpl);
+    lam_h5u_quiet_off(&q);
     if (st != LAM_OK) {
         lam_h5_writer_abort(w);
         return st;
@@ -402,11 +347,11 @@ done:
 
 lam_status lam_h5_writer_add_source(lam_h5_writer *w, const char *name, const char *sha256_hex,
                                     lam_error *err) {
-    quiet q;
-    quiet_on(&q);
+    lam_h5u_quiet q;
+    lam_h5u_quiet_on(&q);
     lam_status st = col_append(w, &w->cols[C_SRC_NAME], &name, 1, err);
     if (st == LAM_OK) st = col_append(w, &w->cols[C_SRC_SHA], &sha256_hex, 1, err);
-    quiet_off(&q);
+    lam_h5u_quiet_off(&q);
     return st;
 }
 
@@ -431,8 +376,8 @@ lam_status lam_h5_writer_add_episode(lam_h5_writer *w, const lam_h5_episode *ep,
     w->ep_split[w->n_episodes] = si;
     w->splits[si].episodes++;
 
-    quiet q;
-    quiet_on(&q);
+    lam_h5u_quiet q;
+    lam_h5u_quiet_on(&q);
     const char *s[6] = {ep->id, ep->task, ep->app, ep->domain, ep->template_id, ep->split};
     lam_status st = LAM_OK;
     for (int k = 0; k < 6 && st == LAM_OK; k++)
@@ -442,7 +387,7 @@ lam_status lam_h5_writer_add_episode(lam_h5_writer *w, const lam_h5_episode *ep,
     if (st == LAM_OK) st = col_append(w, &w->cols[C_EP_SOURCE], &ep->source, 1, err);
     if (st == LAM_OK)
         st = col_append(w, &w->cols[C_STEP_ACTION], step_actions, (size_t)ep->n_steps, err);
-    quiet_off(&q);
+    lam_h5u_quiet_off(&q);
     if (st == LAM_OK) w->n_episodes++, w->n_steps = end;
     return st;
 }
@@ -454,8 +399,8 @@ lam_status lam_h5_writer_add_sample(lam_h5_writer *w, int32_t episode, int32_t s
         return lam_error_set(err, LAM_ERR_INVALID,
                              "sample of episode %d step %d: bad episode index or length %zu",
                              (int)episode, (int)step, n);
-    quiet q;
-    quiet_on(&q);
+    lam_h5u_quiet q;
+    lam_h5u_quiet_on(&q);
     int32_t len = (int32_t)n;
     lam_status st = col_append(w, &w->cols[C_S_TOKENS], ids, n, err);
     if (st == LAM_OK) st = col_append(w, &w->cols[C_S_MASK], mask, n, err);
@@ -463,7 +408,7 @@ lam_status lam_h5_writer_add_sample(lam_h5_writer *w, int32_t episode, int32_t s
     if (st == LAM_OK) st = col_append(w, &w->cols[C_S_LENGTH], &len, 1, err);
     if (st == LAM_OK) st = col_append(w, &w->cols[C_S_EPISODE], &episode, 1, err);
     if (st == LAM_OK) st = col_append(w, &w->cols[C_S_STEP], &step, 1, err);
-    quiet_off(&q);
+    lam_h5u_quiet_off(&q);
     if (st == LAM_OK) {
         w->n_tokens += (int64_t)n;
         w->n_samples++;
@@ -485,13 +430,13 @@ static lam_status write_array(lam_h5_writer *w, const char *path, hid_t ftype, h
     if (n > 0)
         H5CK(H5Dwrite(ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "H5Dwrite", path, w->tmp);
 done:
-    h5close_id(ds), h5close_id(dcpl), h5close_id(sp);
+    lam_h5u_close(ds), lam_h5u_close(dcpl), lam_h5u_close(sp);
     return st;
 }
 
 lam_status lam_h5_writer_commit(lam_h5_writer *w, const lam_h5_params *params, lam_error *err) {
-    quiet q;
-    quiet_on(&q);
+    lam_h5u_quiet q;
+    lam_h5u_quiet_on(&q);
     lam_status st = LAM_OK;
     hid_t g = -1, t = -1;
     char **names = NULL;
@@ -536,10 +481,10 @@ lam_status lam_h5_writer_commit(lam_h5_writer *w, const lam_h5_params *params, l
         if ((st = write_attr(g, at[i].name, at[i].type, at[i].v, w->tmp, err)) != LAM_OK) goto done;
     H5CK(H5Fflush(w->file, H5F_SCOPE_GLOBAL), "H5Fflush", "/", w->tmp);
     for (int k = 0; k < N_COLS; k++) {
-        h5close_id(w->cols[k].ds), h5close_id(w->cols[k].mtype);
+        lam_h5u_close(w->cols[k].ds), lam_h5u_close(w->cols[k].mtype);
         w->cols[k].ds = w->cols[k].mtype = -1;
     }
-    h5close_id(g), g = -1;
+    lam_h5u_close(g), g = -1;
     hid_t f = w->file;
     w->file = -1;
     H5CK(H5Fclose(f), "H5Fclose", "/", w->tmp);
@@ -547,9 +492,9 @@ lam_status lam_h5_writer_commit(lam_h5_writer *w, const lam_h5_params *params, l
     st = lam_atomic_rename(w->tmp, w->path, err);
     free(w->tmp), w->tmp = NULL;
 done:
-    h5close_id(g), h5close_id(t);
+    lam_h5u_close(g), lam_h5u_close(t);
     free(names), free(counts);
-    quiet_off(&q);
+    lam_h5u_quiet_off(&q);
     lam_h5_writer_abort(w); /* removes the temporary file when it is still there */
     return st;
 }
@@ -580,10 +525,10 @@ struct lam_h5_reader {
 
 void lam_h5_close(lam_h5_reader *r) {
     if (!r) return;
-    quiet q;
-    quiet_on(&q);
-    h5close_id(r->tokens), h5close_id(r->mask), h5close_id(r->file);
-    quiet_off(&q);
+    lam_h5u_quiet q;
+    lam_h5u_quiet_on(&q);
+    lam_h5u_close(r->tokens), lam_h5u_close(r->mask), lam_h5u_close(r->file);
+    lam_h5u_quiet_off(&q);
     free(r->image); /* after the file: HDF5 reads it until then */
     lam_h5vfd_memo_free(r->tokens_ok), lam_h5vfd_memo_free(r->mask_ok);
     for (int k = 0; k < 6; k++) free(r->ep_str[k]);
@@ -718,7 +663,7 @@ static lam_status open_col(lam_h5_reader *r, const char *path, int kind, int64_t
     }
     *out = ds, ds = -1;
 done:
-    h5close_id(sp), h5close_id(t), h5close_id(ds);
+    lam_h5u_close(sp), lam_h5u_close(t), lam_h5u_close(ds);
     return st;
 }
 
@@ -817,7 +762,7 @@ done:
         free(b);
     }
     free(raw);
-    h5close_id(dxpl), h5close_id(t);
+    lam_h5u_close(dxpl), lam_h5u_close(t);
     H5Dclose(ds);
     if (st != LAM_OK) free(res), res = NULL;
     *out = res;
@@ -851,7 +796,7 @@ static lam_status read_attr_num(lam_h5_reader *r, hid_t obj, const char *objname
     }
     H5CK(H5Aread(a, H5T_NATIVE_INT64, v), "H5Aread", name, r->path);
 done:
-    h5close_id(sp), h5close_id(t), h5close_id(a);
+    lam_h5u_close(sp), lam_h5u_close(t), lam_h5u_close(a);
     return st;
 }
 
@@ -900,7 +845,7 @@ static lam_status check_format(lam_h5_reader *r, lam_error *err) {
     r->c.schema_version = (int32_t)ver;
 done:
     if (have && s) H5free_memory(s);
-    h5close_id(sp), h5close_id(st_t), h5close_id(t), h5close_id(a);
+    lam_h5u_close(sp), lam_h5u_close(st_t), lam_h5u_close(t), lam_h5u_close(a);
     return st;
 }
 
@@ -1000,7 +945,7 @@ static lam_status load(lam_h5_reader *r, const char *h5name, hid_t fapl, lam_err
     fix_ptrs(r, r->step_action, S);
     r->c.n_episodes = E, r->c.n_steps = S, r->c.n_samples = N, r->c.n_tokens = T;
 done:
-    h5close_id(g);
+    lam_h5u_close(g);
     return st;
 }
 
@@ -1032,19 +977,19 @@ static int image_has_signature(const unsigned char *b, size_t len) {
  * driver (h5vfd.h) over the file or the image, every check, and the reader freed on failure. */
 static lam_status open_checked(lam_h5_reader *r, const char *h5name, size_t len,
                                lam_h5_reader **out, lam_error *err) {
-    quiet q;
-    quiet_on(&q);
+    lam_h5u_quiet q;
+    lam_h5u_quiet_on(&q);
     lam_status st = LAM_OK;
     hid_t fapl = -1;
     if (r->image ? !image_has_signature(r->image, len) : H5Fis_hdf5(h5name) <= 0)
         st = lam_error_set(err, LAM_ERR_INVALID, "%s: not an HDF5 file (no HDF5 signature)",
                            r->path);
     else if ((fapl = lam_h5vfd_fapl(r->image, len)) < 0)
-        st = h5fail(err, "H5Pset_driver", "/", r->path);
+        st = lam_h5u_fail(err, "H5Pset_driver", "/", r->path);
     else
         st = load(r, h5name, fapl, err);
-    h5close_id(fapl);
-    quiet_off(&q);
+    lam_h5u_close(fapl);
+    lam_h5u_quiet_off(&q);
     if (st != LAM_OK) {
         lam_h5_close(r);
         return st;
@@ -1139,7 +1084,7 @@ static lam_status read_slab(lam_h5_reader *r, hid_t ds, const char *path, hid_t 
     H5CK(ms = H5Screate_simple(1, &count, NULL), "H5Screate_simple", path, r->path);
     H5CK(H5Dread(ds, mtype, ms, fs, H5P_DEFAULT, buf), "H5Dread", path, r->path);
 done:
-    h5close_id(ms), h5close_id(fs);
+    lam_h5u_close(ms), lam_h5u_close(fs);
     return st;
 }
 
@@ -1153,14 +1098,14 @@ lam_status lam_h5_read_sample(lam_h5_reader *r, int64_t i, int32_t *ids, uint8_t
         return lam_error_set(err, LAM_ERR_INVALID,
                              "%s: sample %lld has %lld tokens, buffer holds %zu", r->path,
                              (long long)i, (long long)n, cap);
-    quiet q;
-    quiet_on(&q);
+    lam_h5u_quiet q;
+    lam_h5u_quiet_on(&q);
     lam_status st = read_slab(r, r->tokens, "/samples/tokens", H5T_NATIVE_INT32, off, n, ids,
                               r->tokens_ok, err);
     if (st == LAM_OK)
         st =
             read_slab(r, r->mask, "/samples/mask", H5T_NATIVE_UINT8, off, n, mask, r->mask_ok, err);
-    quiet_off(&q);
+    lam_h5u_quiet_off(&q);
     if (st != LAM_OK) return st;
     for (int64_t k = 0; k < n; k++)
         if (ids[k] < 0 || ids[k] > (1 << 24) - 1 || mask[k] > 1) /* LAM_TOK_MAX_ID */

@@ -11,6 +11,7 @@
 
 #include "lam/atomic.h"
 #include "lam/h5util.h"
+#include "h5vfd.h"
 
 #define CK(expr, call, where)                                                                      \
     do {                                                                                           \
@@ -115,28 +116,53 @@ done:
 
 /* ---- reading ----------------------------------------------------------------------------- */
 
-/* Opens dataset name of f and checks it is 1-D of `cls` elements of `size` bytes; its length
- * into *n. A missing dataset with `optional` set gives *ds = -1 and LAM_OK. */
-static lam_status open_1d(hid_t f, const char *name, H5T_class_t cls, size_t size, int optional,
-                          hid_t *ds, hsize_t *n, const char *file, lam_error *err) {
+/* Reading goes through the checking driver of h5vfd.h, and every object header is checked
+ * before libhdf5 decodes its messages (libhdf5 1.10 trusts sizes and indexes written in a file:
+ * docs/dataset-store.md, "Damaged files"). */
+typedef struct {
+    hid_t f;
+    const char *file;
+    uint64_t size; /* bytes of the file */
+} reader;
+
+/* The object header at path, checked (a vlen string attribute `attr` too, when not NULL). */
+static lam_status check_object(const reader *R, const char *path, const char *attr,
+                               lam_error *err) {
+    const char *file = R->file;
     lam_status st = LAM_OK;
-    hid_t t = -1, sp = -1;
+    H5O_info_t info;
+    CK(H5Oget_info_by_name2(R->f, path, &info, H5O_INFO_BASIC, H5P_DEFAULT), "H5Oget_info_by_name",
+       path);
+    const char *why = lam_h5vfd_check_header(R->f, info.addr, attr, info.type == H5O_TYPE_DATASET);
+    if (why)
+        return lam_error_set(err, LAM_ERR_INVALID, "%s: %s: %s (damaged, or not a checkpoint)",
+                             file, path, why);
+    if (strcmp(path, "/") && info.type != H5O_TYPE_DATASET)
+        return lam_error_set(err, LAM_ERR_INVALID, "%s: '%s' is not a dataset", file, path);
+done:
+    return st;
+}
+
+/* Opens dataset name and checks it is 1-D of `cls` elements of `size` bytes, stored contiguous
+ * inside the file as the writer stores it; its length into *n. A missing dataset with
+ * `optional` set gives *ds = -1 and LAM_OK. */
+static lam_status open_1d(const reader *R, const char *name, H5T_class_t cls, size_t size,
+                          int optional, hid_t *ds, hsize_t *n, lam_error *err) {
+    const char *file = R->file;
+    lam_status st = LAM_OK;
+    hid_t t = -1, sp = -1, dcpl = -1;
     *ds = -1;
-    htri_t exists = H5Lexists(f, name, H5P_DEFAULT);
+    htri_t exists = H5Lexists(R->f, name, H5P_DEFAULT);
     if (exists <= 0) {
         if (optional && exists == 0) return LAM_OK;
         return lam_error_set(err, LAM_ERR_INVALID, "%s: not a lamkit checkpoint: no dataset '%s'",
                              file, name);
     }
-    H5O_info_t info;
-    CK(H5Oget_info_by_name(f, name, &info, H5P_DEFAULT), "H5Oget_info_by_name", name);
-    if (info.type != H5O_TYPE_DATASET) {
-        st = lam_error_set(err, LAM_ERR_INVALID, "%s: '%s' is not a dataset", file, name);
-        goto done;
-    }
-    CK(*ds = H5Dopen2(f, name, H5P_DEFAULT), "H5Dopen2", name);
+    LAM_TRY(check_object(R, name, NULL, err));
+    CK(*ds = H5Dopen2(R->f, name, H5P_DEFAULT), "H5Dopen2", name);
     CK(t = H5Dget_type(*ds), "H5Dget_type", name);
     CK(sp = H5Dget_space(*ds), "H5Dget_space", name);
+    CK(dcpl = H5Dget_create_plist(*ds), "H5Dget_create_plist", name);
     int rank = H5Sget_simple_extent_ndims(sp);
     if (H5Tget_class(t) != cls || H5Tget_size(t) != size || rank != 1) {
         st = lam_error_set(err, LAM_ERR_INVALID,
@@ -147,8 +173,19 @@ static lam_status open_1d(hid_t f, const char *name, H5T_class_t cls, size_t siz
         goto done;
     }
     CK(H5Sget_simple_extent_dims(sp, n, NULL), "H5Sget_simple_extent_dims", name);
+    /* contiguous, and all of it inside the file: libhdf5 reads what the layout says */
+    haddr_t at = H5Dget_offset(*ds);
+    hsize_t stored = H5Dget_storage_size(*ds);
+    int sound = H5Pget_layout(dcpl) == H5D_CONTIGUOUS && *n <= R->size / size &&
+                (*n == 0 || (at != HADDR_UNDEF && stored == *n * size && at <= R->size &&
+                             stored <= R->size - at));
+    if (!sound)
+        st = lam_error_set(err, LAM_ERR_INVALID,
+                           "%s: dataset '%s' is not stored as a checkpoint stores it (contiguous, "
+                           "%llu values inside the file)",
+                           file, name, (unsigned long long)*n);
 done:
-    lam_h5u_close(sp), lam_h5u_close(t);
+    lam_h5u_close(dcpl), lam_h5u_close(sp), lam_h5u_close(t);
     if (st != LAM_OK) lam_h5u_close(*ds), *ds = -1;
     return st;
 }
@@ -156,13 +193,13 @@ done:
 #define MAX_TEXT ((hsize_t)1 << 30)
 
 /* A uint8 dataset as a NUL-terminated malloc'd string (no NUL bytes inside). */
-static lam_status read_text(hid_t f, const char *name, char **out, const char *file,
-                            lam_error *err) {
+static lam_status read_text(const reader *R, const char *name, char **out, lam_error *err) {
+    const char *file = R->file;
     lam_status st = LAM_OK;
     hid_t ds = -1;
     hsize_t n = 0;
     *out = NULL;
-    LAM_TRY(open_1d(f, name, H5T_INTEGER, 1, 0, &ds, &n, file, err));
+    LAM_TRY(open_1d(R, name, H5T_INTEGER, 1, 0, &ds, &n, err));
     char *s = NULL;
     if (n > MAX_TEXT) {
         st = lam_error_set(err, LAM_ERR_INVALID, "%s: '%s' is %llu bytes; at most 1 GiB", file,
@@ -188,13 +225,14 @@ done:
     return st;
 }
 
-static lam_status read_floats(hid_t f, const char *name, int64_t P, int optional, float **out,
-                              const char *file, lam_error *err) {
+static lam_status read_floats(const reader *R, const char *name, int64_t P, int optional,
+                              float **out, lam_error *err) {
+    const char *file = R->file;
     lam_status st = LAM_OK;
     hid_t ds = -1;
     hsize_t n = 0;
     *out = NULL;
-    LAM_TRY(open_1d(f, name, H5T_FLOAT, 4, optional, &ds, &n, file, err));
+    LAM_TRY(open_1d(R, name, H5T_FLOAT, 4, optional, &ds, &n, err));
     if (ds < 0) return LAM_OK; /* optional and absent */
     if ((int64_t)n != P) {
         st = lam_error_set(err, LAM_ERR_INVALID,
@@ -218,15 +256,21 @@ done:
     return st;
 }
 
-static lam_status check_root(hid_t f, const char *file, lam_error *err) {
+static lam_status check_root(const reader *R, lam_error *err) {
+    const char *file = R->file;
     lam_status st = LAM_OK;
     hid_t a = -1, t = -1, mt = -1, b = -1;
     char *fmt = NULL;
-    if (H5Aexists(f, "format") <= 0 || H5Aexists(f, "version") <= 0)
+    const char *why = lam_h5vfd_check_layout(R->f);
+    if (why)
+        return lam_error_set(err, LAM_ERR_INVALID, "%s: %s (damaged, or not a checkpoint)", file,
+                             why);
+    LAM_TRY(check_object(R, "/", "format", err));
+    if (H5Aexists(R->f, "format") <= 0 || H5Aexists(R->f, "version") <= 0)
         return lam_error_set(err, LAM_ERR_INVALID,
                              "%s: not a lamkit checkpoint (no 'format' and 'version' attributes)",
                              file);
-    CK(a = H5Aopen(f, "format", H5P_DEFAULT), "H5Aopen", "format");
+    CK(a = H5Aopen(R->f, "format", H5P_DEFAULT), "H5Aopen", "format");
     CK(t = H5Aget_type(a), "H5Aget_type", "format");
     if (H5Tget_class(t) != H5T_STRING || H5Tis_variable_str(t) <= 0) {
         st = lam_error_set(err, LAM_ERR_INVALID, "%s: attribute 'format' is not a string", file);
@@ -244,13 +288,13 @@ static lam_status check_root(hid_t f, const char *file, lam_error *err) {
     CK(H5Tset_cset(mt, H5Tget_cset(t)), "H5Tset_cset", "format");
     CK(H5Aread(a, mt, &fmt), "H5Aread", "format");
     if (!fmt || strcmp(fmt, LAM_CKPT_FORMAT)) {
-        st = lam_error_set(err, LAM_ERR_INVALID, "%s: format is '%s', not '%s'", file,
+        st = lam_error_set(err, LAM_ERR_INVALID, "%s: format is '%.40s', not '%s'", file,
                            fmt ? fmt : "", LAM_CKPT_FORMAT);
         goto done;
     }
-    CK(b = H5Aopen(f, "version", H5P_DEFAULT), "H5Aopen", "version");
+    CK(b = H5Aopen(R->f, "version", H5P_DEFAULT), "H5Aopen", "version");
     hid_t bt = H5Aget_type(b), bs = H5Aget_space(b);
-    int ok = bt >= 0 && H5Tget_class(bt) == H5T_INTEGER && bs >= 0 &&
+    int ok = bt >= 0 && H5Tget_class(bt) == H5T_INTEGER && H5Tget_size(bt) <= 8 && bs >= 0 &&
              H5Sget_simple_extent_type(bs) == H5S_SCALAR;
     lam_h5u_close(bt), lam_h5u_close(bs);
     int32_t ver = -1;
@@ -269,12 +313,12 @@ done:
     return st;
 }
 
-static lam_status read_open(hid_t f, const char *file, int with_opt, lam_ckpt *c, lam_error *err) {
+static lam_status read_open(const reader *R, int with_opt, lam_ckpt *c, lam_error *err) {
     char *json = NULL;
     char where[300];
-    LAM_TRY(check_root(f, file, err));
-    LAM_TRY(read_text(f, "config", &json, file, err));
-    snprintf(where, sizeof where, "%s: config", file);
+    LAM_TRY(check_root(R, err));
+    LAM_TRY(read_text(R, "config", &json, err));
+    snprintf(where, sizeof where, "%s: config", R->file);
     /* fields absent from the file keep small's values; the size checks catch a mismatch */
     lam_config_preset("small", &c->cfg, NULL);
     lam_status st = lam_config_from_json(json, where, &c->cfg, err);
@@ -282,22 +326,42 @@ static lam_status read_open(hid_t f, const char *file, int with_opt, lam_ckpt *c
     free(json);
     LAM_TRY(st);
     c->n_params = lam_config_n_params(&c->cfg);
-    LAM_TRY(read_text(f, "tokenizer", &c->tokenizer_json, file, err));
-    LAM_TRY(read_text(f, "train", &c->train_json, file, err));
-    LAM_TRY(read_floats(f, "params", c->n_params, 0, &c->params, file, err));
+    LAM_TRY(read_text(R, "tokenizer", &c->tokenizer_json, err));
+    LAM_TRY(read_text(R, "train", &c->train_json, err));
+    LAM_TRY(read_floats(R, "params", c->n_params, 0, &c->params, err));
     if (!with_opt) return LAM_OK;
-    LAM_TRY(read_floats(f, "adam_m", c->n_params, 1, &c->adam_m, file, err));
-    LAM_TRY(read_floats(f, "adam_v", c->n_params, c->adam_m == NULL, &c->adam_v, file, err));
+    LAM_TRY(read_floats(R, "adam_m", c->n_params, 1, &c->adam_m, err));
+    LAM_TRY(read_floats(R, "adam_v", c->n_params, c->adam_m == NULL, &c->adam_v, err));
     if (c->adam_v && !c->adam_m)
-        return lam_error_set(err, LAM_ERR_INVALID, "%s: 'adam_v' without 'adam_m'", file);
+        return lam_error_set(err, LAM_ERR_INVALID, "%s: 'adam_v' without 'adam_m'", R->file);
     return LAM_OK;
 }
 
-static lam_status read_file_id(hid_t f, const char *file, int with_opt, lam_ckpt *out,
-                               lam_error *err) {
+/* Opens name (a path, or a label of img[0..len)) through the checking driver and reads it. */
+static lam_status read_any(const char *name, const void *img, size_t len, int with_opt,
+                           lam_ckpt *out, lam_error *err) {
     memset(out, 0, sizeof *out);
-    lam_status st = read_open(f, file, with_opt, out, err);
+    lam_h5u_quiet q;
+    lam_h5u_quiet_on(&q);
+    lam_status st = LAM_OK;
+    const char *file = name;
+    hid_t fapl = -1;
+    reader R = {-1, name, 0};
+    static const unsigned char sig[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+    if (img ? len < 64 || memcmp(img, sig, sizeof sig) : H5Fis_hdf5(name) <= 0) {
+        st = lam_error_set(err, LAM_ERR_INVALID, "%s: not an HDF5 file (or a damaged one)", name);
+        goto done;
+    }
+    CK(fapl = lam_h5vfd_fapl(img, len), "H5Pset_driver", "/");
+    CK(R.f = H5Fopen(name, H5F_ACC_RDONLY, fapl), "H5Fopen", "/");
+    hsize_t size;
+    CK(H5Fget_filesize(R.f, &size), "H5Fget_filesize", "/");
+    R.size = size;
+    st = read_open(&R, with_opt, out, err);
+done:
     if (st != LAM_OK) lam_ckpt_free(out);
+    lam_h5u_close(R.f), lam_h5u_close(fapl);
+    lam_h5u_quiet_off(&q);
     return st;
 }
 
@@ -305,36 +369,12 @@ lam_status lam_ckpt_read(const char *path, int with_optimizer, lam_ckpt *out, la
     memset(out, 0, sizeof *out);
     if (access(path, R_OK) != 0)
         return lam_error_set(err, LAM_ERR_IO, "%s: cannot read the checkpoint", path);
-    lam_h5u_quiet q;
-    lam_h5u_quiet_on(&q);
-    lam_status st = LAM_OK;
-    const char *file = path;
-    hid_t f = -1;
-    htri_t is = H5Fis_hdf5(path);
-    if (is <= 0) {
-        st = lam_error_set(err, LAM_ERR_INVALID, "%s: not an HDF5 file (or a damaged one)", path);
-        goto done;
-    }
-    CK(f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT), "H5Fopen", "/");
-    st = read_file_id(f, path, with_optimizer, out, err);
-done:
-    lam_h5u_close(f);
-    lam_h5u_quiet_off(&q);
-    return st;
+    return read_any(path, NULL, 0, with_optimizer, out, err);
 }
 
 lam_status lam_ckpt_read_image(const void *buf, size_t len, const char *name, int with_optimizer,
                                lam_ckpt *out, lam_error *err) {
-    memset(out, 0, sizeof *out);
-    lam_h5u_quiet q;
-    lam_h5u_quiet_on(&q);
-    lam_status st = LAM_OK;
-    hid_t f = -1;
-    st = lam_h5u_open_image(buf, len, name, &f, err);
-    if (st == LAM_OK) st = read_file_id(f, name, with_optimizer, out, err);
-    lam_h5u_close(f);
-    lam_h5u_quiet_off(&q);
-    return st;
+    return read_any(name, buf, len, with_optimizer, out, err);
 }
 
 void lam_ckpt_free(lam_ckpt *c) {

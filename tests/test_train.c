@@ -255,7 +255,17 @@ static void edited(const char *src, const char *dst, int edit) {
     case 0: /* no params */
         H5Ldelete(f, "params", H5P_DEFAULT);
         break;
-    case 1: /* params of another length */
+    case 1: /* params of another length */ {
+        float v5[5] = {1, 2, 3, 4, 5};
+        H5Ldelete(f, "params", H5P_DEFAULT);
+        sp = H5Screate_simple(1, &five, NULL);
+        hid_t d =
+            H5Dcreate2(f, "params", H5T_IEEE_F32LE, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v5);
+        H5Dclose(d), H5Sclose(sp);
+        break;
+    }
+    case 7: /* params declared but never written: no storage */
         H5Ldelete(f, "params", H5P_DEFAULT);
         sp = H5Screate_simple(1, &five, NULL);
         H5Dclose(
@@ -375,8 +385,9 @@ static void test_checkpoint(const char *dir, const char *dataset) {
                            "config",
                            "version 99",
                            "'adam_v' without 'adam_m'",
-                           "not a lamkit checkpoint"};
-    for (int e = 0; e < 7; e++) {
+                           "not a lamkit checkpoint",
+                           "not stored as a checkpoint stores it"};
+    for (int e = 0; e < 8; e++) {
         snprintf(bad, sizeof bad, "%s/edit-%d.h5", dir, e);
         edited(path, bad, e);
         expect_fail(bad, edits[e]);

@@ -22,3 +22,27 @@ foreach(m resume_bitwise mpi_ranks cli)
 endforeach()
 set_tests_properties(train.loader train.checkpoint train.resume_bitwise train.mpi_ranks train.cli
                      PROPERTIES FIXTURES_REQUIRED train_data)
+
+# fuzz.checkpoint: the checkpoint reader on any bytes (tests/fuzz/fuzz_checkpoint.c, from memory
+# through lam_ckpt_read_image) over its seeds and 5000 mutations; with -DLAM_FUZZ=ON and clang,
+# fuzz_checkpoint_libfuzzer too, which fuzz.libfuzzer runs (settings checkpoint.options, library
+# findings sorted against checkpoint.known). fuzz.checkpoint_seeds: the seeds are what their names
+# say (`checkpoint_seeds make DIR` wrote them).
+add_executable(fuzz_checkpoint ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_checkpoint.c
+               ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/standalone.c)
+target_link_libraries(fuzz_checkpoint PRIVATE lam)
+target_compile_options(fuzz_checkpoint PRIVATE ${LAM_TEST_WARN})
+add_test(NAME fuzz.checkpoint COMMAND fuzz_checkpoint -n 5000
+         ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/checkpoint)
+add_executable(checkpoint_seeds ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/checkpoint_seeds.c)
+target_link_libraries(checkpoint_seeds PRIVATE lam PkgConfig::HDF5)
+target_compile_options(checkpoint_seeds PRIVATE ${LAM_TEST_WARN})
+add_test(NAME fuzz.checkpoint_seeds COMMAND checkpoint_seeds check
+         ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/checkpoint)
+if(LAM_FUZZ)
+  add_executable(fuzz_checkpoint_libfuzzer ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_checkpoint.c)
+  target_link_libraries(fuzz_checkpoint_libfuzzer PRIVATE lam)
+  target_compile_options(fuzz_checkpoint_libfuzzer PRIVATE -g -fsanitize=fuzzer,address,undefined
+                         -fno-sanitize-recover=undefined)
+  target_link_options(fuzz_checkpoint_libfuzzer PRIVATE -fsanitize=fuzzer,address,undefined)
+endif()

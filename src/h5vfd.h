@@ -1,11 +1,12 @@
-/* h5vfd.h - owns the dataset reader's HDF5 file driver (private to datasets/h5store.c): it
+/* h5vfd.h - owns the HDF5 file driver of lamkit's readers (private to the library: the
+ * dataset store, datasets/h5store.c, and checkpoints, src/checkpoint.c): it
  * reads a file read-only with pread, or an image in memory without copying it, and checks what
  * libhdf5 1.10 parses without bounds before handing it over: a global heap collection (where
  * variable-length strings live) whose objects overrun it or never end is refused with a message
  * on HDF5's error stack, so that H5Fopen / H5Dread / H5Aread fail instead of looping forever or
  * reading and writing out of bounds. What it does not check, and why: docs/dataset-store.md. */
-#ifndef LAM_DATASETS_H5VFD_H
-#define LAM_DATASETS_H5VFD_H
+#ifndef LAM_SRC_H5VFD_H
+#define LAM_SRC_H5VFD_H
 
 #include <stddef.h>
 #include <stdint.h>

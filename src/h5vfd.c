@@ -1,10 +1,10 @@
-/* h5vfd.c - the dataset reader's HDF5 file driver and the checks it makes possible (h5vfd.h):
+/* h5vfd.c - the readers' HDF5 file driver and the checks it makes possible (h5vfd.h):
  * a read-only driver over a file (pread) or an image in memory that checks each global heap
  * collection as libhdf5 reads it, and reads the file's own structures for the checks h5store.c
  * makes before libhdf5 decodes them: string references, object header messages, chunk index
  * entries, the superblock's sizes. libhdf5 1.10.8 trusts the sizes and indexes written in these
  * (it loops, reads and writes out of bounds, allocates gigabytes); each check refuses only what
- * lamkit's writer never makes. Why each one: docs/dataset-store.md, "Damaged files". */
+ * lamkit's writers never make. Why each one: docs/dataset-store.md, "Damaged files". */
 #define _POSIX_C_SOURCE 200809L
 #include "h5vfd.h"
 
