@@ -63,6 +63,7 @@ void lam_build_opts_default(lam_build_opts *o) {
     o->max_seq_len = 2048;
     o->history_k = 8;
     o->obs_budget = 2048;
+    o->index_ids = 1;
     o->deflate = 1;
 }
 
@@ -333,6 +334,7 @@ lam_status lam_data_build(const lam_build_opts *o, lam_build_stats *stats, lam_e
     lam_prompt_opts_default(&B.po);
     B.po.history_k = o->history_k;
     B.po.obs_budget = o->obs_budget;
+    B.po.index_ids = o->index_ids;
     char *json = NULL;
     size_t json_len = 0;
     lam_status st = read_file_text(o->tokenizer, &json, &json_len, err);
@@ -399,8 +401,8 @@ lam_status lam_data_build(const lam_build_opts *o, lam_build_stats *stats, lam_e
         lam_jsonl_close(&rd);
     }
     if (st != LAM_OK) goto done;
-    lam_h5_params p = {o->max_seq_len, o->history_k,   o->shots,       (int64_t)o->obs_budget,
-                       o->deflate,     stats->dropped, stats->too_long};
+    lam_h5_params p = {o->max_seq_len, o->history_k,   o->shots,        (int64_t)o->obs_budget,
+                       o->deflate,     stats->dropped, stats->too_long, o->index_ids};
     st = lam_h5_writer_commit(B.w, &p, err);
     B.w = NULL;
     struct stat sb;
@@ -443,6 +445,8 @@ static const char *build_usage =
     "  --history K         previous actions shown in a prompt              [8]\n"
     "  --shots N           few-shot examples per prompt (0..8)             [0]\n"
     "  --obs-budget BYTES  bytes of element lines per prompt (0: all)      [2048]\n"
+    "  --element-ids MODE  index: elements named by position (\"button \\\"Go\\\" [7]\",\n"
+    "                      \"click 7\"); ids: by their own ids (\"[e12] button ...\") [index]\n"
     "  --deflate L         compression level 0..9                         [1]\n"
     "  --threads N         OpenMP threads (0: default)                     [0]\n"
     "  -q, --quiet         no progress\n"
@@ -513,6 +517,15 @@ int lam_data_build_main(int argc, char **argv) {
         if ((r = flag_val(argc, argv, &i, "--out", &v)) != 0) {
             if (r < 0) goto missing;
             o.out = v;
+            continue;
+        }
+        if ((r = flag_val(argc, argv, &i, "--element-ids", &v)) != 0) {
+            if (r < 0) goto missing;
+            if (strcmp(v, "index") && strcmp(v, "ids")) {
+                rc = usage_err(build_usage, "--element-ids is index or ids, not '%s'", v);
+                goto out;
+            }
+            o.index_ids = !strcmp(v, "index");
             continue;
         }
         static const struct {
@@ -629,10 +642,11 @@ static int inspect(const char *path, int n_show) {
     printf("%s: schema %d, %lld episodes, %lld steps, %lld samples, %lld tokens\n", path,
            c.schema_version, (long long)c.n_episodes, (long long)c.n_steps, (long long)c.n_samples,
            (long long)c.n_tokens);
-    printf("params: max_seq_len %d, history %d, shots %d, obs_budget %lld, deflate %d; steps "
-           "without a sample: %lld dropped by the cut, %lld too long\n",
-           p.max_seq_len, p.history_k, p.shots, (long long)p.obs_budget, p.deflate,
-           (long long)p.n_dropped, (long long)p.n_too_long);
+    printf("params: max_seq_len %d, history %d, shots %d, obs_budget %lld, element ids %s, "
+           "deflate %d; steps without a sample: %lld dropped by the cut, %lld too long\n",
+           p.max_seq_len, p.history_k, p.shots, (long long)p.obs_budget,
+           p.index_ids ? "index" : "ids", p.deflate, (long long)p.n_dropped,
+           (long long)p.n_too_long);
     printf("tokenizer: %zu bytes of tokenizer.json, %d ids\n", jl, lam_tok_n_ids(tok));
     for (int32_t i = 0; i < c.n_sources; i++) {
         const char *name, *sha;

@@ -476,6 +476,7 @@ lam_status lam_h5_writer_commit(lam_h5_writer *w, const lam_h5_params *params, l
         {"deflate", H5T_NATIVE_INT32, &p.deflate},
         {"n_dropped", H5T_NATIVE_INT64, &p.n_dropped},
         {"n_too_long", H5T_NATIVE_INT64, &p.n_too_long},
+        {"index_ids", H5T_NATIVE_INT32, &p.index_ids},
     };
     for (size_t i = 0; i < sizeof at / sizeof at[0]; i++)
         if ((st = write_attr(g, at[i].name, at[i].type, at[i].v, w->tmp, err)) != LAM_OK) goto done;
@@ -877,9 +878,18 @@ static lam_status load(lam_h5_reader *r, const char *h5name, hid_t fapl, lam_err
                                       "deflate",     "n_dropped", "n_too_long"};
     for (int i = 0; i < 7; i++)
         if ((st = read_attr_num(r, g, "/meta", pn[i], &pv[i], err)) != LAM_OK) goto done;
+    int64_t idx = 0; /* later than the others: a file without it has the ids in its prompts */
+    htri_t has_idx = H5Aexists(g, "index_ids");
+    if (has_idx < 0) {
+        st = bad(err, r, "/meta", "%s", "H5Aexists failed for index_ids");
+        goto done;
+    }
+    if (has_idx > 0 && (st = read_attr_num(r, g, "/meta", "index_ids", &idx, err)) != LAM_OK)
+        goto done;
     H5Gclose(g), g = -1;
+    if (idx != 0 && idx != 1) return bad(err, r, "/meta", "%s", "index_ids is neither 0 nor 1");
     r->p = (lam_h5_params){(int32_t)pv[0], (int32_t)pv[1], (int32_t)pv[2], pv[3],
-                           (int32_t)pv[4], pv[5],          pv[6]};
+                           (int32_t)pv[4], pv[5],          pv[6],          (int32_t)idx};
     int64_t ns, nsp;
     LAM_TRY(read_str(r, "/meta/source_names", -1, &r->src_name, &ns, err));
     LAM_TRY(read_str(r, "/meta/source_sha256", ns, &r->src_sha, &ns, err));

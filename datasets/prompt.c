@@ -13,6 +13,7 @@
 #include "lam/actlang.h"
 
 void lam_prompt_opts_default(lam_prompt_opts *o) {
+    o->index_ids = 1;
     o->history_k = 8;
     o->obs_budget = 2048;
     o->examples_budget = 2048;
@@ -121,6 +122,31 @@ static lam_status sb_actions(sb *b, const lam_action *a, int n, unsigned flags, 
     }
     b->len += need + k;
     return LAM_OK;
+}
+
+/* The actions a[0..n) printed with each element as its index in obs (index_ids: "7" for the
+ * seventh element) when obs has it; an element obs lacks (a history action on an earlier page)
+ * keeps its id. */
+#define MAX_MAPPED 64
+static lam_status sb_actions_in(sb *b, const lam_action *a, int n, unsigned flags, int exact,
+                                int index_ids, const lam_observation *obs, lam_error *err) {
+    if (!index_ids || !obs) return sb_actions(b, a, n, flags, exact, err);
+    lam_action m[MAX_MAPPED];
+    char idx[MAX_MAPPED][16];
+    if (n > MAX_MAPPED)
+        return lam_error_set(err, LAM_ERR_INVALID, "prompt: %d actions at once; at most %d", n,
+                             MAX_MAPPED);
+    for (int k = 0; k < n; k++) {
+        m[k] = a[k];
+        if (!a[k].element) continue;
+        for (int j = 0; j < obs->n_elements; j++)
+            if (obs->elements[j].id && !strcmp(obs->elements[j].id, a[k].element)) {
+                snprintf(idx[k], sizeof idx[k], "%d", j + 1);
+                m[k].element = idx[k];
+                break;
+            }
+    }
+    return sb_actions(b, m, n, flags, exact, err);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -316,15 +342,27 @@ static void scores(ws_view *w, const words *tw, const lam_observation *obs) {
 /* ---------------------------------------------------------------------------------------- */
 /* Element lines and the cut                                                                  */
 
-/* `  [id] role "name" value="..." options=["a","b"] checked disabled` + newline */
-static void elem_line(sb *b, const lam_element *e, int depth) {
+/* `  [id] role "name" value="..." options=["a","b"] checked disabled` + newline; with index
+ * (> 0, index_ids) `  role "name" [index] value=...`: the element's position in the
+ * observation after its name, so that a causal model reading the index has read what it
+ * names (docs/formats.md) */
+static void elem_line(sb *b, const lam_element *e, int depth, int index) {
     for (int d = 0; d < depth; d++) sb_put(b, "  ", 2);
-    sb_put(b, "[", 1);
-    sb_text(b, e->id, TEXT_LINE);
-    sb_put(b, "] ", 2);
-    sb_str(b, lam_role_name(e->role));
-    sb_put(b, " ", 1);
-    sb_text(b, e->name, TEXT_QUOTED);
+    if (index > 0) {
+        char num[24];
+        sb_str(b, lam_role_name(e->role));
+        sb_put(b, " ", 1);
+        sb_text(b, e->name, TEXT_QUOTED);
+        snprintf(num, sizeof num, " [%d]", index);
+        sb_str(b, num);
+    } else {
+        sb_put(b, "[", 1);
+        sb_text(b, e->id, TEXT_LINE);
+        sb_put(b, "] ", 2);
+        sb_str(b, lam_role_name(e->role));
+        sb_put(b, " ", 1);
+        sb_text(b, e->name, TEXT_QUOTED);
+    }
     if (e->value) {
         sb_str(b, " value=");
         sb_text(b, e->value, TEXT_QUOTED);
@@ -343,7 +381,7 @@ static void elem_line(sb *b, const lam_element *e, int depth) {
 }
 
 /* Scores, line lengths and the ranking (stable merge sort: score desc, then index). */
-static void rank(ws_view *w, const char *task, const lam_observation *obs) {
+static void rank(ws_view *w, const char *task, const lam_observation *obs, int index_ids) {
     words tw;
     task_words(task, &tw);
     index_build(w, obs);
@@ -351,7 +389,7 @@ static void rank(ws_view *w, const char *task, const lam_observation *obs) {
     int n = obs->n_elements;
     for (int i = 0; i < n; i++) {
         sb count = {NULL, 0, 0, 1, 0};
-        elem_line(&count, &obs->elements[i], w->depth[i]);
+        elem_line(&count, &obs->elements[i], w->depth[i], index_ids ? i + 1 : 0);
         w->linelen[i] = count.len;
         w->order[i] = i;
     }
@@ -391,20 +429,22 @@ double lam_prompt_score(const char *task, const lam_observation *obs, int i) {
     lam_prompt_init(&p);
     double sc = -1;
     if (i >= 0 && i < obs->n_elements && ws_get(&p, obs->n_elements, &w)) {
-        rank(&w, task, obs);
+        rank(&w, task, obs, 0);
         sc = w.score[i];
     }
     lam_prompt_free(&p);
     return sc;
 }
 
-int lam_prompt_cut(lam_prompt *p, const char *task, const lam_observation *obs, size_t budget,
-                   unsigned char *keep) {
+int lam_prompt_cut(lam_prompt *p, const lam_prompt_opts *o, const char *task,
+                   const lam_observation *obs, unsigned char *keep) {
+    lam_prompt_opts def;
+    if (!o) lam_prompt_opts_default(&def), o = &def;
     ws_view w;
     if (!ws_get(p, obs->n_elements, &w)) return -1;
-    rank(&w, task, obs);
+    rank(&w, task, obs, o->index_ids);
     size_t used;
-    int kept = cut(&w, obs->n_elements, budget, &used);
+    int kept = cut(&w, obs->n_elements, o->obs_budget, &used);
     memcpy(keep, w.keep, (size_t)obs->n_elements);
     return kept;
 }
@@ -430,13 +470,14 @@ void lam_prompt_free(lam_prompt *p) {
     memset(p, 0, sizeof *p);
 }
 
-static lam_status example(sb *b, const lam_episode *ex, int k, lam_error *err) {
+static lam_status example(sb *b, const lam_episode *ex, int k, int index_ids, lam_error *err) {
     sb_str(b, LAM_PROMPT_EXAMPLE);
     sb_text(b, ex->task, TEXT_LINE);
     sb_put(b, "\n", 1);
     for (int s = 0; s < ex->n_steps; s++) {
         const lam_action *a = &ex->steps[s].action;
-        lam_status st = sb_actions(b, a, 1, LAM_ACT_NO_END, 0, err);
+        lam_status st =
+            sb_actions_in(b, a, 1, LAM_ACT_NO_END, 0, index_ids, &ex->steps[s].obs, err);
         if (st != LAM_OK) return lam_error_prefix(err, "examples[%d].steps[%d]", k, s), st;
         const lam_element *e =
             a->element ? lam_observation_find(&ex->steps[s].obs, a->element) : NULL;
@@ -475,7 +516,7 @@ lam_status lam_prompt_build(lam_prompt *p, const lam_prompt_opts *o, const lam_p
     ws_view w;
     if (!ws_get(p, n, &w))
         return lam_error_set(err, LAM_ERR_NOMEM, "prompt: workspace for %d elements", n);
-    rank(&w, in->task, obs);
+    rank(&w, in->task, obs, o->index_ids);
     size_t used;
     int kept = cut(&w, n, o->obs_budget, &used);
     /* the training rule: a target element the cut left out */
@@ -509,7 +550,7 @@ lam_status lam_prompt_build(lam_prompt *p, const lam_prompt_opts *o, const lam_p
     size_t ex_used = 0;
     for (int k = 0; k < in->n_examples; k++) {
         size_t at = b.len;
-        LAM_TRY(example(&b, in->examples[k], k, err));
+        LAM_TRY(example(&b, in->examples[k], k, o->index_ids, err));
         if (o->examples_budget && ex_used + (b.len - at) > o->examples_budget) {
             b.len = at; /* does not fit: left out */
             if (b.fixed) b.oom = b.len >= b.cap;
@@ -532,7 +573,7 @@ lam_status lam_prompt_build(lam_prompt *p, const lam_prompt_opts *o, const lam_p
         sb_put(&b, "\n", 1);
     }
     for (int i = 0; i < n; i++)
-        if (w.keep[i]) elem_line(&b, &obs->elements[i], w.depth[i]);
+        if (w.keep[i]) elem_line(&b, &obs->elements[i], w.depth[i], o->index_ids ? i + 1 : 0);
     if (kept < n) {
         char note[80];
         snprintf(note, sizeof note, "(%d of %d elements not shown)\n", n - kept, n);
@@ -549,7 +590,8 @@ lam_status lam_prompt_build(lam_prompt *p, const lam_prompt_opts *o, const lam_p
         sb_str(&b, note);
     }
     for (int h = first; h < in->n_history; h++) {
-        lam_status st = sb_actions(&b, &in->history[h], 1, LAM_ACT_NO_END, 0, err);
+        lam_status st =
+            sb_actions_in(&b, &in->history[h], 1, LAM_ACT_NO_END, 0, o->index_ids, obs, err);
         if (st != LAM_OK) return lam_error_prefix(err, "prompt: history[%d]", h), st;
         sb_put(&b, "\n", 1);
     }
@@ -559,7 +601,7 @@ lam_status lam_prompt_build(lam_prompt *p, const lam_prompt_opts *o, const lam_p
     sb_str(&b, LAM_PROMPT_ACT);
     p->target_begin = p->target_end = b.len;
     if (in->target && in->n_target > 0) {
-        LAM_TRY(sb_actions(&b, in->target, in->n_target, 0, 1, err));
+        LAM_TRY(sb_actions_in(&b, in->target, in->n_target, 0, 1, o->index_ids, obs, err));
         p->target_end = b.len;
         sb_str(&b, LAM_PROMPT_END);
     }

@@ -19,6 +19,7 @@
 #include "lam/timer.h"
 
 #define ANSWER_ROOM 64 /* positions a prompt must leave free for the answer */
+#define POS_ID      12 /* bytes of a position written as an id ("12345678") */
 
 typedef struct {
     int busy;
@@ -28,6 +29,7 @@ typedef struct {
     lam_observation shown; /* the request's observation cut as the prompt shows it */
     lam_element *shown_els;
     unsigned char *keep;
+    char *pos_ids; /* (cap, POS_ID) the shown elements' positions as ids, with index ids */
     int cap;
     int32_t next; /* the token to feed at the next step */
     double t0;    /* when decoding started */
@@ -97,7 +99,7 @@ void lam_agent_free(lam_agent *a) {
     if (a->slots)
         for (int s = 0; s < a->max_seqs; s++) {
             lam_gram_seq_free(a->slots[s].gs);
-            free(a->slots[s].shown_els), free(a->slots[s].keep);
+            free(a->slots[s].shown_els), free(a->slots[s].keep), free(a->slots[s].pos_ids);
         }
     free(a->slots), free(a->logits), free(a->step_slots), free(a->step_tokens);
     lam_sample_scratch_free(&a->scratch);
@@ -116,6 +118,9 @@ static void prompt_opts_from(const char *train_json, lam_prompt_opts *p) {
     lam_prompt_opts_default(p);
     json_t *j = json_loads(train_json, 0, NULL), *pr = j ? json_object_get(j, "prompt") : NULL;
     json_t *h = json_object_get(pr, "history_k"), *ob = json_object_get(pr, "obs_budget");
+    /* a checkpoint from before index ids were recorded was trained on the ids themselves */
+    json_t *ix = json_object_get(pr, "index_ids");
+    p->index_ids = json_is_integer(ix) ? json_integer_value(ix) != 0 : 0;
     if (json_is_integer(h) && json_integer_value(h) >= 0) p->history_k = (int)json_integer_value(h);
     if (json_is_integer(ob) && json_integer_value(ob) >= 0)
         p->obs_budget = (size_t)json_integer_value(ob);
@@ -210,6 +215,43 @@ static lam_status choose(lam_agent *a, int s, float *row, lam_error *err) {
     return LAM_OK;
 }
 
+/* With index ids the model names elements by position ("click 7"): the parsed actions get the
+ * observation's ids back (elements[6].id), and the text is written again with them, so callers
+ * only ever see the observation's ids. */
+static lam_status ids_from_positions(const slot_state *ss, lam_act_res *r, lam_error *err) {
+    const lam_observation *o = ss->req->obs;
+    lam_act_list mapped;
+    lam_act_list_init(&mapped);
+    lam_status st = LAM_OK;
+    for (int i = 0; i < r->actions.n && st == LAM_OK; i++) {
+        const lam_action *x = &r->actions.items[i];
+        const char *id = NULL;
+        if (x->element) {
+            char *end;
+            long k = strtol(x->element, &end, 10);
+            if (*end || k < 1 || k > o->n_elements)
+                st = lam_error_set(err, LAM_ERR_INVALID, "action %d names position \"%s\" of %d", i,
+                                   x->element, o->n_elements);
+            else
+                id = o->elements[k - 1].id;
+        }
+        if (st == LAM_OK) st = lam_act_list_push(&mapped, x->type, id, x->value, err);
+    }
+    size_t len = 0;
+    if (st == LAM_OK) lam_act_print(mapped.items, mapped.n, 0, NULL, 0, &len, NULL); /* size */
+    char *text = st == LAM_OK ? malloc(len + 1) : NULL;
+    if (st == LAM_OK && !text) st = lam_error_set(err, LAM_ERR_NOMEM, "agent: out of memory");
+    if (st == LAM_OK) st = lam_act_print(mapped.items, mapped.n, 0, text, len + 1, &len, err);
+    if (st == LAM_OK) {
+        free(r->text), r->text = text, text = NULL;
+        lam_act_list tmp = r->actions;
+        r->actions = mapped, mapped = tmp;
+    }
+    free(text);
+    lam_act_list_free(&mapped);
+    return st;
+}
+
 /* The answer of a finished slot: its text parsed into actions; the slot is freed. */
 static void finish(lam_agent *a, int s) {
     slot_state *ss = &a->slots[s];
@@ -225,6 +267,7 @@ static void finish(lam_agent *a, int s) {
         memcpy(r->text, text, len + 1);
         size_t off = 0;
         lam_status st = lam_act_parse(text, len, &r->actions, &off, &e);
+        if (st == LAM_OK && a->popts.index_ids) st = ids_from_positions(ss, r, &e);
         if (st == LAM_OK) st = lam_act_check(r->actions.items, r->actions.n, ss->req->obs, &e);
         if (st != LAM_OK) { /* the grammar guarantees both: a bug, never a silent one */
             lam_error_prefix(&e, "agent: the decoded text \"%s\" is not a valid answer", text);
@@ -249,17 +292,26 @@ static lam_status shown_elements(lam_agent *a, slot_state *ss, const lam_act_req
         if (els) ss->shown_els = els;
         unsigned char *k = realloc(ss->keep, (size_t)cap);
         if (k) ss->keep = k;
-        if (!els || !k) return lam_error_set(err, LAM_ERR_NOMEM, "agent: out of memory");
+        char *pi = realloc(ss->pos_ids, (size_t)cap * POS_ID);
+        if (pi) ss->pos_ids = pi;
+        if (!els || !k || !pi) return lam_error_set(err, LAM_ERR_NOMEM, "agent: out of memory");
         ss->cap = cap;
     }
     ss->shown = *o;
     ss->shown.elements = ss->shown_els;
     ss->shown.n_elements = 0;
     if (o->n_elements == 0) return LAM_OK;
-    if (lam_prompt_cut(&a->prompt, req->task, o, a->popts.obs_budget, ss->keep) < 0)
+    if (lam_prompt_cut(&a->prompt, &a->popts, req->task, o, ss->keep) < 0)
         return lam_error_set(err, LAM_ERR_NOMEM, "agent: out of memory");
-    for (int i = 0; i < o->n_elements; i++)
-        if (ss->keep[i]) ss->shown_els[ss->shown.n_elements++] = o->elements[i];
+    for (int i = 0; i < o->n_elements; i++) {
+        if (!ss->keep[i]) continue;
+        lam_element *el = &ss->shown_els[ss->shown.n_elements++];
+        *el = o->elements[i];
+        if (a->popts.index_ids) { /* the grammar offers what the prompt shows: positions */
+            el->id = ss->pos_ids + (size_t)i * POS_ID;
+            snprintf(el->id, POS_ID, "%d", i + 1);
+        }
+    }
     return LAM_OK;
 }
 

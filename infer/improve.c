@@ -265,6 +265,10 @@ lam_status lam_improve(const lam_improve_opts *o, json_t **table, lam_error *err
         bo.history_k = (int)json_integer_value(json_object_get(pr, "history_k"));
     if (json_is_integer(json_object_get(pr, "obs_budget")))
         bo.obs_budget = (size_t)json_integer_value(json_object_get(pr, "obs_budget"));
+    /* a checkpoint from before index ids were recorded was trained on raw ids */
+    bo.index_ids = json_is_integer(json_object_get(pr, "index_ids"))
+                       ? (int)json_integer_value(json_object_get(pr, "index_ids"))
+                       : 0;
     if (json_is_integer(json_object_get(pr, "max_seq_len")))
         bo.max_seq_len = (int)json_integer_value(json_object_get(pr, "max_seq_len"));
     json_decref(tj);

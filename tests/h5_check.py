@@ -5,7 +5,8 @@ compression, episode count, ids, tasks, apps, splits, step offsets, source SHA-2
 split counts, and every sample decoded here from tokenizer.json alone (GPT-2 byte-level
 decoding written below, not lamkit's): the text holds the episode's task, the loss mask is one
 run of tokens between <|act|> and <|end|>, and the masked text is exactly the step's action in
-the action language followed by " <end>". Exits 77 when h5py is missing."""
+the action language followed by " <end>" (its element named by position in the observation when
+the store's index_ids attribute says so, computed here from the recording). Exits 77 when h5py is missing."""
 import hashlib
 import json
 import sys
@@ -114,6 +115,9 @@ def main():
         out.append(run.decode("utf-8", "replace"))
         return "".join(out)
 
+    # absent in stores written before positions: their prompts carry the ids
+    index_ids = int(f["meta"].attrs.get("index_ids", 0))
+    check(index_ids in (0, 1), "index_ids attribute")
     tokens = f["samples/tokens"][()]
     mask = f["samples/mask"][()]
     off, length = f["samples/offset"][()], f["samples/length"][()]
@@ -138,14 +142,26 @@ def main():
         text = decode(ids)
         check(eps[e]["task"] in text, f"sample {i}: text holds the task")
         target = decode(ids[a:b])
-        act = actions[so[e] + k]
-        check(target == act + " <end>", f"sample {i}: masked text {target!r} != {act!r} <end>")
-        ja = eps[e]["steps"][k]["action"]
+        act = actions[so[e] + k]  # the action taken, with the recording's ids
+        step = eps[e]["steps"][k]
+        ja = step.get("target") or step["action"]  # the action the sample teaches
         words = act.split(" ")
-        check(words[0] == ja["type"] and words[0] in type_names,
-              f"sample {i}: action type {words[0]} vs {ja['type']}")
+        if index_ids and ja.get("element"):
+            # the prompt names the element by its 1-based position in the step's observation
+            pos = [el["id"] for el in step["observation"]["elements"]].index(ja["element"]) + 1
+            if ja is step["action"]:
+                at = 2 if words[0] == "scroll" else 1
+                check(words[at] == ja["element"], f"sample {i}: element {ja['element']} in {act!r}")
+                words[at] = str(pos)
+        if ja is step["action"]:
+            want = " ".join(words)
+            check(target == want + " <end>", f"sample {i}: masked text {target!r} != {want!r} <end>")
+        tw = target.split(" ")
+        check(tw[0] == ja["type"] and tw[0] in type_names,
+              f"sample {i}: action type {tw[0]} vs {ja['type']}")
         if ja.get("element"):
-            check(ja["element"] in words[1:3], f"sample {i}: element {ja['element']} in {act!r}")
+            el = str(pos) if index_ids else ja["element"]
+            check(el in tw[1:3], f"sample {i}: element {el} in {target!r}")
     print(f"h5_check: {path}: {E} episodes, {len(actions)} steps, {N} samples, {len(tokens)} "
           f"tokens ({int(mask.sum())} masked) checked against {len(recs)} recording file(s): "
           f"{'OK' if not bad else f'{len(bad)} problems'}")

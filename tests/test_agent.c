@@ -42,8 +42,9 @@ static lam_error err;
         }                                                                                          \
     } while (0)
 
-/* A checkpoint of a small model with random weights and the dataset's tokenizer. */
-static void random_checkpoint(const char *data, const char *path) {
+/* A checkpoint of a small model with random weights and the dataset's tokenizer; train_json
+ * says how its prompts name elements. */
+static void random_checkpoint(const char *data, const char *path, const char *train_json) {
     lam_h5_reader *r;
     OK(lam_h5_open(data, &r, &err));
     size_t tl;
@@ -61,7 +62,7 @@ static void random_checkpoint(const char *data, const char *path) {
     OK(lam_model_read_flat(&m, 0, p, &err));
     lam_ckpt ck = {.cfg = c,
                    .tokenizer_json = (char *)tok,
-                   .train_json = "{}",
+                   .train_json = (char *)train_json,
                    .n_params = m.n_params,
                    .params = p};
     OK(lam_ckpt_write(path, &ck, &err));
@@ -73,15 +74,19 @@ static void random_checkpoint(const char *data, const char *path) {
 
 #define NREQ 150
 
-static void test_valid(const char *data, const char *dir) {
+/* index: the model names elements by position ("click 7"), the agent offers the shown
+ * positions and answers with the observation's ids; otherwise by the ids themselves. Either
+ * way every answer must parse and pass lam_act_check against the observation's own ids. */
+static void test_valid(const char *data, const char *dir, int index) {
     char ck[1024];
-    snprintf(ck, sizeof ck, "%s/random.h5", dir);
-    random_checkpoint(data, ck);
+    snprintf(ck, sizeof ck, "%s/random-%s.h5", dir, index ? "index" : "ids");
+    random_checkpoint(data, ck, index ? "{\"prompt\":{\"index_ids\":1}}" : "{}");
     lam_agent_opts ao;
     lam_agent_opts_default(&ao);
     ao.threads = 2, ao.max_seqs = 16;
     lam_agent *a;
     OK(lam_agent_load(ck, &ao, &a, &err));
+    EXPECT(lam_agent_prompt_opts(a)->index_ids == index);
     /* observations from the simulator at random points of expert episodes */
     lam_sim_env **envs = calloc(NREQ, sizeof *envs);
     lam_observation *obs = calloc(NREQ, sizeof *obs);
@@ -127,13 +132,20 @@ static void test_valid(const char *data, const char *dir) {
         const char *t = res[i].text;
         lam_status st = lam_act_parse(t, strlen(t), &l, &off, &e);
         if (st == LAM_OK) st = lam_act_check(l.items, l.n, req[i].obs, &e);
+        /* the result's actions are its text's */
+        int same = st == LAM_OK && res[i].actions.n == l.n;
+        for (int k = 0; same && k < l.n; k++)
+            same = res[i].actions.items[k].type == l.items[k].type &&
+                   !strcmp(res[i].actions.items[k].element ? res[i].actions.items[k].element : "",
+                           l.items[k].element ? l.items[k].element : "");
+        if (st == LAM_OK && !same) st = lam_error_set(&e, LAM_ERR_INVALID, "actions != text");
         if (st != LAM_OK || l.n > req[i].max_actions) {
             if (invalid++ < 3) fprintf(stderr, "invalid answer \"%s\": %s\n", t, e.msg);
         }
         n_actions += l.n;
         /* only elements the prompt showed (its target-blind cut) may be named */
         const lam_observation *o = req[i].obs;
-        int kept = lam_prompt_cut(&pr, req[i].task, o, lam_agent_prompt_opts(a)->obs_budget, keep);
+        int kept = lam_prompt_cut(&pr, lam_agent_prompt_opts(a), req[i].task, o, keep);
         cut += kept < o->n_elements;
         for (int k = 0; k < l.n; k++) {
             types[l.items[k].type]++;
@@ -260,13 +272,13 @@ int main(int argc, char **argv) {
     lam_backends_init();
     const char *which = argc > 1 ? argv[1] : "";
     if (!strcmp(which, "valid") && argc > 3)
-        test_valid(argv[2], argv[3]);
+        test_valid(argv[2], argv[3], argc > 4 && !strcmp(argv[4], "index"));
     else if (!strcmp(which, "metrics"))
         test_metrics();
     else if (!strcmp(which, "request"))
         test_request();
     else {
-        fprintf(stderr, "usage: test_agent valid DATA.h5 DIR | metrics | request\n");
+        fprintf(stderr, "usage: test_agent valid DATA.h5 DIR [index] | metrics | request\n");
         return 2;
     }
     printf("%s: %s\n", which, failures ? "FAILED" : "ok");

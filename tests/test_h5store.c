@@ -186,6 +186,8 @@ static int cmd_roundtrip(const char *rec, const char *path) {
     lam_prompt_opts_default(&po);
     po.history_k = pa.history_k;
     po.obs_budget = (size_t)pa.obs_budget;
+    CHECK(pa.index_ids == 1); /* the build's default: elements named by position */
+    po.index_ids = pa.index_ids;
     lam_prompt p;
     lam_prompt_init(&p);
     int32_t *ids = malloc((size_t)pa.max_seq_len * sizeof *ids);

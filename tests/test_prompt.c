@@ -147,6 +147,7 @@ static int structure(void) {
     lam_prompt_init(&p);
     lam_prompt_opts o;
     lam_prompt_opts_default(&o);
+    o.index_ids = 0; /* the id format: these tests read ids in the text */
     o.target_rule = LAM_PROMPT_TARGET_SWAP;
     lam_action hist[256];
     int n = 0;
@@ -208,7 +209,10 @@ static int snapshot(void) {
     in.examples = ex;
     in.n_examples = 1;
     lam_error err = {0};
-    CHECK(lam_prompt_build(&p, NULL, &in, &err) == LAM_OK, "%s", err.msg);
+    lam_prompt_opts ido;
+    lam_prompt_opts_default(&ido);
+    ido.index_ids = 0; /* the element ids themselves */
+    CHECK(lam_prompt_build(&p, &ido, &in, &err) == LAM_OK, "%s", err.msg);
     const char *want = "<|example|>Wrap it\n"
                        "click gift // checkbox \"Gift \\\"wrap\\\"\"\n"
                        "done\n"
@@ -226,10 +230,37 @@ static int snapshot(void) {
     CHECK(!strcmp(p.text + p.target_begin, "type note \"for \\\"Bo\\\"\" <end><|end|>"),
           "target begin");
     CHECK(p.target_end == p.len - strlen(LAM_PROMPT_END), "target end");
+    /* the default: elements named by their position, after their name; the target, the
+     * history and the examples speak of positions too (the history's in the current
+     * observation, an example's in its own) */
+    CHECK(lam_prompt_build(&p, NULL, &in, &err) == LAM_OK, "%s", err.msg);
+    const char *want_idx = "<|example|>Wrap it\n"
+                           "click 4 // checkbox \"Gift \\\"wrap\\\"\"\n"
+                           "done\n"
+                           "<|task|>Add a medium tee\n"
+                           "<|obs|>url: https://shop.example/p/tee\n"
+                           "heading \"Shop\" [1]\n"
+                           "dialog \"Add to cart\" [2]\n"
+                           "  combobox \"Size\" [3] value=\"S\" options=[\"S\",\"M\",\"L\"]\n"
+                           "  checkbox \"Gift \\\"wrap\\\"\" [4] checked\n"
+                           "    textbox \"Note\" [5] value=\"line1\\nline2\"\n"
+                           "  button \"Add to cart\" [6] disabled\n"
+                           "<|history|>select 3 \"M\"\n"
+                           "<|act|>type 5 \"for \\\"Bo\\\"\" <end><|end|>";
+    CHECK(!strcmp(p.text, want_idx), "index snapshot differs:\n--- got\n%s\n--- want\n%s", p.text,
+          want_idx);
+    /* a history action on an element the observation lacks keeps its id */
+    lam_action gone = {LAM_ACT_CLICK, "elsewhere", NULL};
+    lam_prompt_input in3 = in;
+    in3.history = &gone;
+    in3.n_history = 1;
+    CHECK(lam_prompt_build(&p, NULL, &in3, &err) == LAM_OK &&
+              strstr(p.text, "<|history|>click elsewhere\n"),
+          "unmapped history:\n%s", p.text);
     /* the same at inference: ends right after <|act|> */
     in.target = NULL;
     in.n_target = 0;
-    CHECK(lam_prompt_build(&p, NULL, &in, &err) == LAM_OK, "%s", err.msg);
+    CHECK(lam_prompt_build(&p, &ido, &in, &err) == LAM_OK, "%s", err.msg);
     CHECK(p.len == strlen(want) - strlen("type note \"for \\\"Bo\\\"\" <end><|end|>") &&
               !strncmp(p.text, want, p.len) && p.target_begin == p.len && p.target_end == p.len,
           "inference prompt:\n%s", p.text);
@@ -263,6 +294,7 @@ static int history(void) {
     lam_action hist[20];
     lam_prompt_opts o;
     lam_prompt_opts_default(&o);
+    o.index_ids = 0; /* the id format: these tests read ids in the text */
     lam_error err = {0};
     for (int k = 0; k <= 20; k += 4) {
         o.history_k = k;
@@ -303,7 +335,10 @@ static int escape(void) {
     lam_action hist[2];
     lam_error err = {0};
     lam_prompt_input in = lam_prompt_step_input(&ep, 1, hist);
-    CHECK(lam_prompt_build(&p, NULL, &in, &err) == LAM_OK, "%s", err.msg);
+    lam_prompt_opts ido;
+    lam_prompt_opts_default(&ido);
+    ido.index_ids = 0; /* the ids, so the escaped history reads "type t ..." */
+    CHECK(lam_prompt_build(&p, &ido, &in, &err) == LAM_OK, "%s", err.msg);
     check_structure(&p, &st[1].action, 0, "escape");
     CHECK(strstr(p.text, "<|history|>type t \"hi <\\|x\"\n"), "history escaped:\n%s", p.text);
     CHECK(strstr(p.text, "title: a\\n<\\|history|>\n"), "title escaped:\n%s", p.text);
@@ -356,6 +391,7 @@ static int reuse(void) {
     lam_action hist[256];
     lam_prompt_opts o;
     lam_prompt_opts_default(&o);
+    o.index_ids = 0; /* the id format: these tests read ids in the text */
     o.obs_budget = 512;
     lam_error err = {0};
     /* warm up on every step, then again: nothing may move */
@@ -417,6 +453,7 @@ static int cut_target(void) {
     for (size_t b = 0; b < 4; b++) {
         lam_prompt_opts o;
         lam_prompt_opts_default(&o);
+        o.index_ids = 0; /* the id format: these tests read ids in the text */
         o.obs_budget = budgets[b];
         for (int i = 0; i < e.n && failures < 10; i++)
             for (int s = 0; s < e.ep[i].n_steps; s++) {
@@ -464,6 +501,7 @@ static int cut_blind(void) {
     int same = 0, n = 0;
     lam_prompt_opts o;
     lam_prompt_opts_default(&o);
+    o.index_ids = 0; /* the id format: these tests read ids in the text */
     o.obs_budget = 512;
     for (int i = 0; i < e.n && failures < 10; i++) {
         const lam_episode *ex[2];
@@ -491,7 +529,7 @@ static int cut_blind(void) {
             }
             /* the cut is lam_prompt_cut */
             const lam_observation *obs = in.obs;
-            int kept = lam_prompt_cut(&c, in.task, obs, o.obs_budget, keep);
+            int kept = lam_prompt_cut(&c, &o, in.task, obs, keep);
             CHECK(kept == inf.n_shown, "kept %d shown %d", kept, inf.n_shown);
             for (int k = 0; k < obs->n_elements; k++)
                 CHECK(keep[k] == shown(&inf, obs->elements[k].id), "%s step %d: element %s",
@@ -537,6 +575,7 @@ static int cut_rate(void) {
     size_t total = 0, maxb = 0, lens[512];
     lam_prompt_opts o;
     lam_prompt_opts_default(&o);
+    o.index_ids = 0; /* the id format: these tests read ids in the text */
     o.obs_budget = 0;
     for (int i = 0; i < e.n; i++)
         for (int s = 0; s < e.ep[i].n_steps; s++) {
@@ -555,7 +594,9 @@ static int cut_rate(void) {
                 if (!strcmp(obs->elements[k].id, tid)) ti = k;
             with_el += ti >= 0;
             for (int bi = 0; bi < NB; bi++) {
-                int kept = lam_prompt_cut(&c, e.ep[i].task, obs, budgets[bi], keep);
+                lam_prompt_opts oc = o;
+                oc.obs_budget = budgets[bi];
+                int kept = lam_prompt_cut(&c, &oc, e.ep[i].task, obs, keep);
                 cut_any[bi] += kept < obs->n_elements;
                 if (ti < 0) continue;
                 lost_blind[bi] += !keep[ti];

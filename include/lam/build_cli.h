@@ -24,6 +24,7 @@ typedef struct {
     int history_k;         /* default 8 */
     int shots;             /* default 0: few-shot examples per prompt */
     size_t obs_budget;     /* default 2048 bytes of element lines */
+    int index_ids;         /* default 1: prompts name elements by position (prompt.h) */
     int deflate;           /* default 1 (level 4: 12% smaller, 1.5x slower to build) */
     int threads;           /* 0: OpenMP's default */
     int quiet;             /* no progress on stderr */

@@ -31,6 +31,8 @@ typedef struct {
     int32_t deflate;     /* deflate level of the datasets */
     int64_t n_dropped;   /* steps without a sample: the target-blind cut left the target out */
     int64_t n_too_long;  /* steps without a sample: over max_seq_len tokens */
+    int32_t index_ids;   /* prompts name elements by position (lam_prompt_opts.index_ids); an
+                            attribute files before it lack: read as 0 */
 } lam_h5_params;
 
 /* One episode as stored. Strings are UTF-8; template_id and split may be NULL ("" stored). */

@@ -31,6 +31,8 @@ typedef enum {
 } lam_prompt_target_rule;
 
 typedef struct {
+    int index_ids;          /* elements named by their 1-based position in the observation ("button
+                               \"Search\" [7]", "click 7") instead of their ids; default 1 (0: the ids) */
     int history_k;          /* the last K previous actions are shown; default 8 */
     size_t obs_budget;      /* bytes of element lines; 0: no cut; default 2048 */
     size_t examples_budget; /* bytes of few-shot examples; 0: no limit; default 2048 */
@@ -84,11 +86,11 @@ void lam_prompt_free(lam_prompt *p);
 lam_status lam_prompt_build(lam_prompt *p, const lam_prompt_opts *o, const lam_prompt_input *in,
                             lam_error *err);
 
-/* The target-blind cut alone: keep[i] = 1 for the elements of obs that a prompt shows under
- * budget `budget` (0: all), 0 for the others; the same function lam_prompt_build applies.
+/* The target-blind cut alone: keep[i] = 1 for the elements of obs that a prompt with options o
+ * (NULL: defaults) shows, 0 for the others; the same function lam_prompt_build applies.
  * Returns the number kept (-1 on allocation failure). */
-int lam_prompt_cut(lam_prompt *p, const char *task, const lam_observation *obs, size_t budget,
-                   unsigned char *keep);
+int lam_prompt_cut(lam_prompt *p, const lam_prompt_opts *o, const char *task,
+                   const lam_observation *obs, unsigned char *keep);
 
 /* The relevance score of element i (target-blind): the ranking key of the cut. */
 double lam_prompt_score(const char *task, const lam_observation *obs, int i);

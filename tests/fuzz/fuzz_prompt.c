@@ -48,11 +48,22 @@ static void check_prompt(const lam_prompt *p, const lam_prompt_opts *o, const la
                       &err) != LAM_OK ||
         parsed->n != in->n_target)
         abort();
-    for (int i = 0; i < parsed->n; i++)
+    for (int i = 0; i < parsed->n; i++) {
+        /* with index ids the target names its element by position in the observation */
+        const char *want = in->target[i].element;
+        char pos[16];
+        if (want && o->index_ids) {
+            int k = 0;
+            while (k < in->obs->n_elements && strcmp(in->obs->elements[k].id, want)) k++;
+            if (k == in->obs->n_elements) abort(); /* a target passes lam_act_check */
+            snprintf(pos, sizeof pos, "%d", k + 1);
+            want = pos;
+        }
         if (parsed->items[i].type != in->target[i].type ||
-            !str_eq(parsed->items[i].element, in->target[i].element) ||
+            !str_eq(parsed->items[i].element, want) ||
             !str_eq(parsed->items[i].value, in->target[i].value))
             abort();
+    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -62,6 +73,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     o.history_k = data[0] % 12;
     o.obs_budget = (size_t)(data[1] % 8) * 256;
     o.examples_budget = (size_t)(data[2] % 4) * 512;
+    o.index_ids = (data[2] >> 2) & 1;
     o.target_rule = data[3] & 1 ? LAM_PROMPT_TARGET_SWAP : LAM_PROMPT_TARGET_DROP;
     int self_example = (data[3] >> 1) & 1;
     size_t fixed_cap = (size_t)(data[3] >> 2) * 64; /* 0..4032 */
