@@ -125,6 +125,10 @@ int lam_act_main(int argc, char **argv) {
         fprintf(stderr, "lam act: %s: %s\n", src, err.msg);
         goto out;
     }
+    if (!r.task) { /* sessions are the server's: here the task must be given */
+        fprintf(stderr, "lam act: %s: task: missing (lam act keeps no sessions)\n", src);
+        goto out;
+    }
     lam_agent_opts ao;
     lam_agent_opts_default(&ao);
     ao.backend = device, ao.threads = threads, ao.max_seqs = 1;

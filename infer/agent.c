@@ -94,6 +94,12 @@ int lam_agent_active(const lam_agent *a) {
     return n;
 }
 
+const char *lam_agent_partial(const lam_agent *a, const lam_act_res *res, size_t *len) {
+    for (int s = 0; s < a->max_seqs; s++)
+        if (a->slots[s].busy && a->slots[s].res == res) return lam_gram_text(a->slots[s].gs, len);
+    return NULL;
+}
+
 void lam_agent_free(lam_agent *a) {
     if (!a) return;
     if (a->slots)
@@ -347,6 +353,7 @@ lam_status lam_agent_submit(lam_agent *a, const lam_act_req *req, lam_act_res *r
     lam_gram_opts go;
     lam_gram_opts_default(&go);
     if (req->max_actions > 0) go.max_actions = req->max_actions;
+    go.types = req->types;
     if (st == LAM_OK) st = lam_sampling_check(&req->sampling, &e);
     /* the grammar offers only the elements the prompt shows: the model cannot name others */
     if (st == LAM_OK) st = shown_elements(a, &a->slots[s], req, &e);
@@ -410,6 +417,22 @@ lam_status lam_agent_step(lam_agent *a, lam_error *err) {
         }
     }
     return LAM_OK;
+}
+
+lam_status lam_agent_cancel(lam_agent *a, lam_act_res *res, lam_error *err) {
+    for (int s = 0; s < a->max_seqs; s++) {
+        slot_state *ss = &a->slots[s];
+        if (!ss->busy || ss->res != res) continue;
+        lam_error e;
+        lam_error_set(&e, LAM_ERR_INVALID, "cancelled after %d tokens", res->output_tokens);
+        fail_res(res, LAM_ERR_INVALID, &e);
+        res->decode_ms = 1e3 * (lam_now_s() - ss->t0);
+        lam_engine_finish(a->eng, s);
+        ss->busy = 0;
+        ss->req = NULL, ss->res = NULL;
+        return LAM_OK;
+    }
+    return lam_error_set(err, LAM_ERR_INVALID, "lam_agent_cancel: the request is not decoding");
 }
 
 lam_status lam_agent_run(lam_agent *a, const lam_act_req *reqs, lam_act_res *res, int n,

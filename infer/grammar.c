@@ -737,6 +737,7 @@ lam_status lam_grammar_create(const lam_tok *tok, lam_grammar **out, lam_error *
 void lam_gram_opts_default(lam_gram_opts *o) {
     o->max_actions = 8;
     o->max_value_bytes = 256;
+    o->types = 0;
 }
 
 lam_status lam_gram_seq_new(const lam_grammar *g, lam_gram_seq **out, lam_error *err) {
@@ -910,8 +911,13 @@ lam_status lam_gram_seq_begin(lam_gram_seq *s, const lam_observation *obs, const
         int er = lam_action_element_rule((lam_action_type)t);
         if (er == 1 && !(s->idn[0].below & ABIT(t))) continue; /* no element for it */
         if (nonempty_value(t) && o->max_value_bytes < 1) continue;
+        if (o->types && !(o->types & (1u << t))) continue; /* not offered */
         s->kw |= ABIT(t);
     }
+    if (!s->kw)
+        return lam_error_set(err, LAM_ERR_INVALID,
+                             "lam_gram_seq_begin: no action of the allowed types can be taken on "
+                             "this observation");
     s->obs = obs;
     s->max_actions = o->max_actions;
     s->max_value = o->max_value_bytes;

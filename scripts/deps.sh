@@ -5,6 +5,7 @@ set -euo pipefail
 pkgs=(build-essential cmake pkg-config git clang-format
       libopenblas-openmp-dev libjansson-dev libopenmpi-dev openmpi-bin clang libclang-rt-14-dev
       libhdf5-dev python3-h5py nettle-dev zlib1g-dev
+      libmicrohttpd-dev wrk curl python3-prometheus-client
       python3 python3-torch python3-numpy)
 missing=()
 for p in "${pkgs[@]}"; do

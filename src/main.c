@@ -36,6 +36,7 @@ static const char *main_usage =
     "  eval     evaluate a model: offline metrics and closed loop in the simulator (JSON, HTML)\n"
     "  improve  improve a trained model in the simulator with DAgger (expert corrections)\n"
     "  info     show the build, backends, threads, CUDA devices and MPI\n"
+    "  serve    serve a model over HTTP: /v1/act, OpenAI chat completions, batching many clients\n"
     "  train    train an action model on a dataset store (checkpoints, resume, MPI ranks)\n"
     "  version  print the version\n"
     "\n"
@@ -299,6 +300,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "train")) return lam_train_main(argc - 2, argv + 2);
     if (!strcmp(cmd, "act")) return lam_act_main(argc - 2, argv + 2);
     if (!strcmp(cmd, "eval")) return lam_eval_main(argc - 2, argv + 2);
+    if (!strcmp(cmd, "serve")) return lam_serve_main(argc - 2, argv + 2);
     if (!strcmp(cmd, "improve")) return lam_improve_main(argc - 2, argv + 2);
     if (cmd[0] == '-') return usage_error(main_usage, "unknown flag '%s'", cmd);
     return usage_error(main_usage, "unknown command '%s'", cmd);

@@ -52,6 +52,7 @@ typedef struct {
     const lam_episode *const *examples; /* few-shot demonstrations (other episodes) */
     int n_examples;
     int max_actions;       /* 0: 8 */
+    unsigned types;        /* bit t: action type t may be answered (lam_gram_opts.types); 0: all */
     lam_sampling sampling; /* greedy by default */
     uint64_t stream;       /* sampling stream (a request id): the draws depend on it only */
 } lam_act_req;
@@ -85,6 +86,14 @@ lam_status lam_agent_run(lam_agent *a, const lam_act_req *reqs, lam_act_res *res
 lam_status lam_agent_submit(lam_agent *a, const lam_act_req *req, lam_act_res *res, lam_error *err);
 lam_status lam_agent_step(lam_agent *a, lam_error *err);
 int lam_agent_active(const lam_agent *a);
+/* The answer text decoded so far for the request whose result is res, while it is in the batch
+ * (for streaming); NULL when res is not decoding. Valid until the next step. It is the text as
+ * the model writes it: with index ids (lam_agent_prompt_opts) elements are positions in the
+ * request's observation, 1-based, not its ids. */
+const char *lam_agent_partial(const lam_agent *a, const lam_act_res *res, size_t *len);
+/* Stops decoding the request whose result is res (its client went away): the result is done,
+ * failed with "cancelled", and its slot is free. LAM_ERR_INVALID when res is not decoding. */
+lam_status lam_agent_cancel(lam_agent *a, lam_act_res *res, lam_error *err);
 
 #ifdef __cplusplus
 }

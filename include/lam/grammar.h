@@ -82,6 +82,9 @@ typedef struct {
                             the limit only the closing quote is allowed; a UTF-8 character is
                             never started when it would not fit. With 0, press and goto (which
                             need a value) are not allowed. Select options are not limited. */
+    unsigned types;      /* bit t set: action type t (lam_action_type) may be used; 0: every
+                            type. Types that are not set are never allowed, so an answer may
+                            have no action at all to start with: begin then fails. */
 } lam_gram_opts;
 
 void lam_gram_opts_default(lam_gram_opts *o);

@@ -101,6 +101,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char *opts[MAX_EL][5];
     lam_observation obs = {"https://x.example/", NULL, el, 0};
     lam_gram_opts o;
+    lam_gram_opts_default(&o); /* (every type allowed) */
     o.max_actions = 1 + (int)(take(&in) % 4);
     o.max_value_bytes = (int)(take(&in) % 20);
     obs.n_elements = (int)(take(&in) % (MAX_EL + 1));
