@@ -1,6 +1,7 @@
 /* cpu_ops.c - the CPU backend's ops: fp32, OpenMP over rows (or columns for reductions over
- * rows, so every sum has one fixed order whatever the thread count), OpenBLAS sgemm for
- * matmuls and the attention products. Semantics of each op: backend.h. */
+ * rows, so every sum has one fixed order whatever the thread count), OpenBLAS sgemm in fixed
+ * blocks (and a dot-product kernel for a decode step's few rows) for the matmuls and the
+ * attention products. Semantics of each op: backend.h. */
 #include <cblas.h>
 #include <math.h>
 #include <omp.h>
@@ -282,6 +283,123 @@ static lam_status op_rmsnorm_bwd(lam_backend *be, lam_tensor *dx, lam_tensor *dw
 
 /* ---- matmul ------------------------------------------------------------------------- */
 
+/* The results of OpenBLAS's sgemm depend on where an element falls in its register blocking
+ * (on Haswell-class kernels rows 0-3, 4-7, 8-11 and 12+ of a call are summed differently) and
+ * so on how its threads split the product. Two rules keep every result independent of the
+ * thread count and, for the decode steps, of the batch:
+ *  - a product with few rows against a transposed right operand (a decode step's x W^T) is
+ *    computed here, each element one dot product with one fixed order of its sums, whatever
+ *    its row or the number of rows (a sequence decodes the same alone or in any batch);
+ *  - any other product is cut into fixed blocks of rows or columns, chosen from the shape
+ *    alone, and each block is one single-threaded sgemm call; the blocks go to the threads. */
+#define MATMUL_ROWS_MAX 64  /* rows up to which x W^T is the dot-product kernel */
+#define MATMUL_BLOCKS   8   /* most blocks a product is cut into */
+#define MATMUL_BLOCK    256 /* rows or columns per block (at least 2 blocks when worth threads) */
+
+typedef float v8f __attribute__((vector_size(32)));
+#if defined(__AVX__) && defined(__FMA__)
+#include <immintrin.h>
+/* fused where the build's CPU has FMA (LAM_NATIVE), the same everywhere in one build */
+#define V8_MADD(acc, x, y) ((v8f)_mm256_fmadd_ps((__m256)(x), (__m256)(y), (__m256)(acc)))
+#else
+#define V8_MADD(acc, x, y) ((acc) + (x) * (y))
+#endif
+
+/* out[i][j] = dot(a row i, b row j) for i < MR <= 3, j < NR <= 4, each with the same order of sums:
+ * eight lanes over k in steps of 8, the lanes added pairwise, then the k tail in order. */
+static inline __attribute__((always_inline)) void dot_tile(const float *a, int64_t lda,
+                                                           const float *b, int64_t ldb, int64_t K,
+                                                           int MR, int NR, float out[3][4]) {
+    v8f acc[3][4];
+    for (int i = 0; i < MR; i++)
+        for (int j = 0; j < NR; j++) acc[i][j] = (v8f){0};
+    int64_t k = 0;
+    for (; k + 8 <= K; k += 8) {
+        v8f x[3], y[4];
+        for (int i = 0; i < MR; i++) memcpy(&x[i], a + i * lda + k, sizeof x[i]);
+        for (int j = 0; j < NR; j++) memcpy(&y[j], b + j * ldb + k, sizeof y[j]);
+        for (int i = 0; i < MR; i++)
+            for (int j = 0; j < NR; j++) acc[i][j] = V8_MADD(acc[i][j], x[i], y[j]);
+    }
+    for (int i = 0; i < MR; i++)
+        for (int j = 0; j < NR; j++) {
+            v8f v = acc[i][j];
+            float s = ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7]));
+            for (int64_t t = k; t < K; t++) s += a[i * lda + t] * b[j * ldb + t];
+            out[i][j] = s;
+        }
+}
+
+/* c (M, N) = alpha a (M, K) b (N, K)^T + beta c, row-major with leading dims; beta 0 never
+ * reads c. Threads split the columns; no sum depends on them. */
+static void matmul_rows_nt(int64_t M, int64_t N, int64_t K, float alpha, const float *a,
+                           int64_t lda, const float *b, int64_t ldb, float beta, float *c,
+                           int64_t ldc, int nt) {
+    int64_t nb = (N + 3) / 4;
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+    for (int64_t jb = 0; jb < nb; jb++) {
+        int64_t j = jb * 4;
+        int nr = N - j >= 4 ? 4 : (int)(N - j);
+        float out[3][4];
+        for (int64_t i = 0; i < M; i += 3) {
+            int mr = M - i >= 3 ? 3 : (int)(M - i);
+            const float *ai = a + i * lda, *bj = b + j * ldb;
+            if (nr == 4 && mr == 3)
+                dot_tile(ai, lda, bj, ldb, K, 3, 4, out);
+            else if (nr == 4 && mr == 2)
+                dot_tile(ai, lda, bj, ldb, K, 2, 4, out);
+            else if (nr == 4)
+                dot_tile(ai, lda, bj, ldb, K, 1, 4, out);
+            else
+                for (int ii = 0; ii < mr; ii++)
+                    for (int jj = 0; jj < nr; jj++) {
+                        float one[3][4];
+                        dot_tile(ai + ii * lda, lda, bj + jj * ldb, ldb, K, 1, 1, one);
+                        out[ii][jj] = one[0][0];
+                    }
+            for (int ii = 0; ii < mr; ii++)
+                for (int jj = 0; jj < nr; jj++) {
+                    float *cij = c + (i + ii) * ldc + j + jj;
+                    *cij = beta == 0.0f ? alpha * out[ii][jj] : alpha * out[ii][jj] + beta * *cij;
+                }
+        }
+    }
+}
+
+/* One product of op(a) (M, K) and op(b) (K, N) into c (M, N), all row-major: lda, ldb are the
+ * row lengths of a and b as stored. */
+static void matmul_one(int64_t M, int64_t N, int64_t K, int ta, int tb, float alpha, const float *a,
+                       int64_t lda, const float *b, int64_t ldb, float beta, float *c, int nt) {
+    if (!ta && tb && M <= MATMUL_ROWS_MAX) {
+        int par = nt > 1 && 2.0 * (double)M * (double)N * (double)K >= MATMUL_PAR_MIN;
+        matmul_rows_nt(M, N, K, alpha, a, lda, b, ldb, beta, c, N, par ? nt : 1);
+        return;
+    }
+    /* fixed blocks: along M (each block packs all of op(b) again) or along N (all of op(a)
+     * again), whichever packs less; their number from the shape alone */
+    int by_rows = N <= M;
+    int64_t D = by_rows ? M : N;
+    int64_t nblk = D / MATMUL_BLOCK;
+    if (nblk > MATMUL_BLOCKS) nblk = MATMUL_BLOCKS;
+    if (nblk < 2) nblk = D >= 64 ? 2 : 1;
+    if (2.0 * (double)M * (double)N * (double)K < MATMUL_PAR_MIN) nblk = 1;
+    int64_t bs = (D + nblk - 1) / nblk;
+    CBLAS_TRANSPOSE TA = ta ? CblasTrans : CblasNoTrans, TB = tb ? CblasTrans : CblasNoTrans;
+    openblas_set_num_threads(1);
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1 && nblk > 1)
+    for (int64_t blk = 0; blk < nblk; blk++) {
+        int64_t d0 = blk * bs, d1 = d0 + bs < D ? d0 + bs : D;
+        if (d1 <= d0) continue;
+        if (by_rows) /* rows d0..d1 of c: rows of a, or its columns when transposed */
+            cblas_sgemm(CblasRowMajor, TA, TB, (int)(d1 - d0), (int)N, (int)K, alpha,
+                        a + (ta ? d0 : d0 * lda), (int)lda, b, (int)ldb, beta, c + d0 * N, (int)N);
+        else /* columns d0..d1 of c: columns of b, or its rows when transposed */
+            cblas_sgemm(CblasRowMajor, TA, TB, (int)M, (int)(d1 - d0), (int)K, alpha, a, (int)lda,
+                        b + (tb ? d0 * ldb : d0), (int)ldb, beta, c + d0, (int)N);
+    }
+    openblas_set_num_threads(nt);
+}
+
 static lam_status op_matmul(lam_backend *be, lam_tensor *c, const lam_tensor *a,
                             const lam_tensor *b, int trans_a, int trans_b, float alpha, float beta,
                             lam_error *err) {
@@ -307,18 +425,10 @@ static lam_status op_matmul(lam_backend *be, lam_tensor *c, const lam_tensor *a,
     }
     int64_t batch = nd == 3 ? a->shape[0] : 1;
     int64_t sa = M * K, sb = K * N, sc = M * N;
-    /* a small product on the calling thread alone (decode steps are made of them); OpenBLAS
-     * splits M and N, never K, so the result is the same either way */
-    int small =
-        NT(be) > 1 && 2.0 * (double)M * (double)N * (double)K * (double)batch < MATMUL_PAR_MIN;
-    if (small) openblas_set_num_threads(1);
     for (int64_t i = 0; i < batch; i++)
-        cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
-                    trans_b ? CblasTrans : CblasNoTrans, (int)M, (int)N, (int)K, alpha,
-                    (const float *)a->data + i * sa, (int)a->shape[o + 1],
-                    (const float *)b->data + i * sb, (int)b->shape[o + 1], beta,
-                    (float *)c->data + i * sc, (int)N);
-    if (small) openblas_set_num_threads(NT(be));
+        matmul_one(M, N, K, trans_a, trans_b, alpha, (const float *)a->data + i * sa,
+                   a->shape[o + 1], (const float *)b->data + i * sb, b->shape[o + 1], beta,
+                   (float *)c->data + i * sc, NT(be));
     return LAM_OK;
 }
 
