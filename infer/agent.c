@@ -46,6 +46,7 @@ struct lam_agent {
     lam_prompt_opts popts;
     lam_tok_ids ids;
     int max_seqs, V;
+    int random_policy; /* lam_agent_opts.random_policy */
     slot_state *slots;
     float *logits; /* (max_seqs, V) */
     int *step_slots;
@@ -144,6 +145,7 @@ lam_status lam_agent_load(const char *checkpoint, const lam_agent_opts *o, lam_a
     a->cfg = ck.cfg;
     a->V = ck.cfg.vocab_size;
     a->max_seqs = o->max_seqs > 0 ? o->max_seqs : 16;
+    a->random_policy = o->random_policy;
     prompt_opts_from(ck.train_json, &a->popts);
     lam_prompt_init(&a->prompt);
     if (!ck.tokenizer_json[0]) {
@@ -201,7 +203,14 @@ static void fail_res(lam_act_res *r, lam_status st, const lam_error *e) {
 static lam_status choose(lam_agent *a, int s, float *row, lam_error *err) {
     slot_state *ss = &a->slots[s];
     const lam_sampling *sp = &ss->req->sampling;
+    lam_sampling uniform;
     int32_t t = 0;
+    if (a->random_policy) { /* equal logits at temperature 1: uniform over the allowed tokens */
+        lam_sampling_default(&uniform);
+        uniform.temperature = 1.0f, uniform.seed = sp->seed;
+        sp = &uniform;
+        memset(row, 0, (size_t)a->V * sizeof *row);
+    }
     if (sp->temperature == 0.0f) {
         for (int i = 1; i < a->V; i++)
             if (row[i] > row[t]) t = i;

@@ -37,6 +37,8 @@ static const char *usage =
     "  --html FILE.html     the HTML report\n"
     "  --worst N            episodes shown step by step in the HTML       [3]\n"
     "  --max-seqs N         requests decoded together                     [16]\n"
+    "  --policy P           model, or random: every action the grammar allows equally likely\n"
+    "                       at each token (the model's logits ignored): the baseline  [model]\n"
     "  --device NAME        backend                                       [cpu]\n"
     "  --threads N          CPU threads (0: all cores)                    [0]\n"
     "  --quiet              no progress bars\n"
@@ -82,7 +84,7 @@ static void summary(json_t *rep) {
 int lam_eval_main(int argc, char **argv) {
     lam_eval_opts o;
     lam_eval_opts_default(&o);
-    const char *out = NULL, *html_path = NULL, *device = "cpu";
+    const char *out = NULL, *html_path = NULL, *device = "cpu", *policy = "model";
     int no_offline = 0, quiet = 0, max_seqs = 16, threads = 0;
     int64_t seed = (int64_t)o.seed;
     lam_flag flags[] = {
@@ -98,6 +100,7 @@ int lam_eval_main(int argc, char **argv) {
         {"--html", LAM_FLAG_STR, &html_path, 0, 0, 0},
         {"--worst", LAM_FLAG_INT, &o.worst, 0, 1000, 0},
         {"--max-seqs", LAM_FLAG_INT, &max_seqs, 1, 4096, 0},
+        {"--policy", LAM_FLAG_STR, &policy, 0, 0, 0},
         {"--device", LAM_FLAG_STR, &device, 0, 0, 0},
         {"--threads", LAM_FLAG_INT, &threads, 0, 4096, 0},
         {"--quiet", LAM_FLAG_BOOL, &quiet, 0, 0, 0},
@@ -109,6 +112,8 @@ int lam_eval_main(int argc, char **argv) {
     if (pr == LAM_CLI_HELP) return 0;
     if (pr != LAM_CLI_OK) return 2;
     if (npos != 1) return lam_cli_usage_error("lam eval", usage, "a checkpoint is required");
+    if (strcmp(policy, "model") && strcmp(policy, "random"))
+        return lam_cli_usage_error("lam eval", usage, "--policy must be model or random");
     o.offline = !no_offline;
     o.seed = (uint64_t)seed;
     o.progress = quiet ? NULL : stderr;
@@ -119,6 +124,7 @@ int lam_eval_main(int argc, char **argv) {
     lam_agent_opts ao;
     lam_agent_opts_default(&ao);
     ao.backend = device, ao.threads = threads, ao.max_seqs = max_seqs;
+    ao.random_policy = !strcmp(policy, "random");
     lam_agent *agent = NULL;
     json_t *rep = NULL;
     char *html = NULL, *js = NULL;
@@ -126,6 +132,7 @@ int lam_eval_main(int argc, char **argv) {
     if (lam_agent_load(pos[0], &ao, &agent, &err) != LAM_OK ||
         lam_eval_run(agent, &o, pos[0], &rep, html_path ? &html : NULL, &err) != LAM_OK)
         goto fail;
+    json_object_set_new(rep, "policy", json_string(policy));
     js = json_dumps(rep, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
     if (!js) {
         lam_error_set(&err, LAM_ERR_NOMEM, "out of memory");

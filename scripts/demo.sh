@@ -17,9 +17,13 @@ mkdir -p out
 ./build/lam data inspect out/sim.h5 --samples 1
 ./build/lam train --data out/sim.h5 --model small --steps 300 --out out/run
 
+ckpt=$(ls out/run/ckpt-*.h5 | tail -n 1)
+# a quick evaluation on the held-out splits (docs/results.md has the full one and its figures)
+./build/lam eval "$ckpt" --data out/sim.jsonl --episodes 50 --closed-loop 20 \
+  --out out/eval.json --html out/eval.html
+
 # Serve the trained model, ask it over HTTP for the first actions of a held-out simulator task
 # (POST /v1/act, docs/http-api.md), print them and stop the server.
-ckpt=$(ls out/run/ckpt-*.h5 | tail -n 1)
 /usr/bin/python3 - out/sim.jsonl >out/request.json <<'PY'
 import json, sys
 for line in open(sys.argv[1]):

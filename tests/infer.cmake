@@ -32,3 +32,8 @@ add_test(NAME infer.improve COMMAND ${CMAKE_CURRENT_LIST_DIR}/improve_test.sh $<
          ${CMAKE_CURRENT_BINARY_DIR}/train/s.jsonl ${CMAKE_CURRENT_BINARY_DIR}/train/d.h5
          ${CMAKE_CURRENT_BINARY_DIR}/improve)
 set_tests_properties(infer.improve PROPERTIES FIXTURES_REQUIRED train_data)
+
+# the whole path learns: tiny trained on the login app against a random valid-action policy
+add_test(NAME quality.learns COMMAND ${CMAKE_CURRENT_LIST_DIR}/quality_test.sh $<TARGET_FILE:lam_cli>
+         ${CMAKE_CURRENT_BINARY_DIR}/quality)
+set_tests_properties(quality.learns PROPERTIES TIMEOUT 1800)

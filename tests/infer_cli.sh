@@ -81,5 +81,6 @@ expect 2 "a checkpoint is required" "$lam" act
 expect 2 "--task needs --observation" "$lam" act "$ck" --task x
 expect 1 "not an HDF5 file" "$lam" act "$rec" "$work/req.json"
 expect 2 "unknown flag '--nope'" "$lam" eval "$ck" --nope
+expect 2 "--policy must be model or random" "$lam" eval "$ck" --policy greedy
 expect 1 "no episode of split 'nosuch'" "$lam" eval "$ck" --data "$rec" --splits nosuch --quiet
 echo "infer cli: ok"

@@ -28,6 +28,9 @@ typedef struct {
     int threads;         /* 0: all cores */
     int max_seqs;        /* requests decoded together; default 16 */
     int max_len;         /* positions per request (prompt + answer); 0: the model's */
+    int random_policy;   /* 1: the model's logits are ignored and every token the grammar allows
+                          * is equally likely (sampled with the request's seed): a random
+                          * valid-action policy, the baseline of evaluations */
 } lam_agent_opts;
 
 void lam_agent_opts_default(lam_agent_opts *o);
