@@ -13,6 +13,8 @@
  *            (teacher forcing); one mask per token, the first token's included
  *   sampled  --sampled decodes with random normal logits at temperature 1 under the mask
  *            (defaults: 8 actions, 256-byte values): long values, many actions, odd tokens
+ * and both again with copied values (lam_gram_opts.copy, the decoders' default: type and done
+ * values copied from the task or the page), expert_copy and sampled_copy.
  * Each mask call is timed alone (CLOCK_MONOTONIC); a round is one pass over a workload. Printed
  * per workload: one JSON line (CONVENTIONS.md) with the best round's mean microseconds per token
  * of each side (ours, peer), ratio = peer / ours (the speedup), and p50/p99 of ours and the
@@ -108,19 +110,35 @@ static lam_tok *train_tokenizer(const episodes *e) {
 /* One decode to replay: an observation and the tokens accepted on it. */
 typedef struct {
     const lam_observation *obs;
+    const char *task; /* with copied values: the task; NULL: free values */
     int32_t *ids;
     size_t n;
 } decode;
+
+static lam_gram_opts decode_opts(const char *task) {
+    lam_gram_opts o;
+    lam_gram_opts_default(&o);
+    if (task) o.copy = LAM_GRAM_COPY_VALUES, o.copy_text = task;
+    return o;
+}
+
+static void begin(lam_gram_seq *s, const decode *d) {
+    lam_error err = {0};
+    lam_gram_opts o = decode_opts(d->task);
+    if (lam_gram_seq_begin(s, d->obs, &o, &err) != LAM_OK) die("begin", &err);
+}
 
 typedef struct {
     decode *d;
     size_t n, cap, tokens;
 } workload;
 
-static void add_decode(workload *w, const lam_observation *obs, const int32_t *ids, size_t n) {
+static void add_decode(workload *w, const lam_observation *obs, const char *task,
+                       const int32_t *ids, size_t n) {
     if (w->n == w->cap) w->d = realloc(w->d, (w->cap = w->cap ? 2 * w->cap : 256) * sizeof *w->d);
     decode *d = &w->d[w->n++];
     d->obs = obs;
+    d->task = task;
     d->ids = malloc(n * sizeof *ids);
     memcpy(d->ids, ids, n * sizeof *ids);
     d->n = n;
@@ -198,7 +216,7 @@ static void pass(lam_gram_seq *s, const workload *w, int naive, uint32_t *bits, 
     size_t k = 0;
     for (size_t i = 0; i < w->n; i++) {
         const decode *d = &w->d[i];
-        if (lam_gram_seq_begin(s, d->obs, NULL, &err) != LAM_OK) die("begin", &err);
+        begin(s, d);
         for (size_t j = 0; j < d->n; j++) {
             uint64_t t0 = lam_now_ns();
             lam_status st =
@@ -247,7 +265,7 @@ static void run(const char *name, const char *config, lam_gram_seq *s, const lam
     uint64_t tb = 0, ta = 0;
     for (size_t i = 0; i < w->n; i++) {
         uint64_t t0 = lam_now_ns();
-        if (lam_gram_seq_begin(s, w->d[i].obs, NULL, &err) != LAM_OK) die("begin", &err);
+        begin(s, &w->d[i]);
         tb += lam_now_ns() - t0;
         for (size_t j = 0; j < w->d[i].n; j++) {
             t0 = lam_now_ns();
@@ -336,7 +354,7 @@ int main(int argc, char **argv) {
     lam_gram_seq *s;
     if (lam_gram_seq_new(g, &s, &err) != LAM_OK) die("sequence", &err);
     /* the expert workload: every step's recorded action as the tokenizer encodes it */
-    workload expert = {0}, sampled = {0};
+    workload expert = {0}, sampled = {0}, expert_copy = {0}, sampled_copy = {0};
     lam_tok_ids ids = {0};
     char text[65536];
     for (int i = 0; i < ev.n; i++)
@@ -348,7 +366,8 @@ int main(int argc, char **argv) {
             ids.n = 0;
             if (lam_tok_encode(tok, NULL, text, len, LAM_TOK_PLAIN, &ids, &err) != LAM_OK)
                 die("encode", &err);
-            add_decode(&expert, &st->obs, ids.ids, ids.n);
+            add_decode(&expert, &st->obs, NULL, ids.ids, ids.n);
+            add_decode(&expert_copy, &st->obs, ev.ep[i].task, ids.ids, ids.n);
         }
     /* the sampled workload: random normal logits at temperature 1 under the mask */
     int32_t row = (V + 63) / 64 * 64;
@@ -356,10 +375,11 @@ int main(int argc, char **argv) {
     double *p = malloc((size_t)row * sizeof *p);
     int32_t *toks = malloc(((size_t)1 << 20) * sizeof *toks);
     uint64_t idx = 0;
-    for (int k = 0; k < n_sampled; k++) {
-        const lam_episode *ep = &ev.ep[k % ev.n];
-        const lam_observation *obs = &ep->steps[(k / ev.n) % ep->n_steps].obs;
-        if (lam_gram_seq_begin(s, obs, NULL, &err) != LAM_OK) die("begin", &err);
+    for (int k = 0; k < 2 * n_sampled; k++) { /* free values, then copied ones */
+        const lam_episode *ep = &ev.ep[k % n_sampled % ev.n];
+        const lam_observation *obs = &ep->steps[(k % n_sampled / ev.n) % ep->n_steps].obs;
+        decode d0 = {obs, k < n_sampled ? NULL : ep->task, NULL, 0};
+        begin(s, &d0);
         size_t n = 0;
         while (!lam_gram_done(s) && n < (1u << 20)) {
             for (int32_t i = 0; i < row; i += 2) {
@@ -385,7 +405,7 @@ int main(int argc, char **argv) {
             if (lam_gram_accept(s, pick, &err) != LAM_OK) die("accept", &err);
             toks[n++] = pick;
         }
-        add_decode(&sampled, obs, toks, n);
+        add_decode(k < n_sampled ? &sampled : &sampled_copy, obs, d0.task, toks, n);
     }
     char mach[128], commit[64];
     machine_name(mach, sizeof mach);
@@ -394,9 +414,15 @@ int main(int argc, char **argv) {
             (int)V, create_ms, expert.tokens, sampled.tokens);
     run("expert", config, s, g, &expert, rounds, V, create_ms, commit, mach);
     if (sampled.n) run("sampled", config, s, g, &sampled, rounds, V, create_ms, commit, mach);
-    for (size_t i = 0; i < expert.n; i++) free(expert.d[i].ids);
-    for (size_t i = 0; i < sampled.n; i++) free(sampled.d[i].ids);
-    free(expert.d), free(sampled.d), free(logits), free(p), free(toks);
+    run("expert_copy", config, s, g, &expert_copy, rounds, V, create_ms, commit, mach);
+    if (sampled_copy.n)
+        run("sampled_copy", config, s, g, &sampled_copy, rounds, V, create_ms, commit, mach);
+    workload *all[] = {&expert, &sampled, &expert_copy, &sampled_copy};
+    for (int k = 0; k < 4; k++) {
+        for (size_t i = 0; i < all[k]->n; i++) free(all[k]->d[i].ids);
+        free(all[k]->d);
+    }
+    free(logits), free(p), free(toks);
     lam_tok_ids_free(&ids);
     lam_gram_seq_free(s);
     lam_grammar_free(g);

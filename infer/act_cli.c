@@ -32,6 +32,8 @@ static const char *usage =
     "  --device NAME        backend                                       [cpu]\n"
     "  --threads N          CPU threads (0: all cores)                    [0]\n"
     "  --compact            one line of JSON\n"
+    "  --free-values        typed values and answers need not come from the task or the\n"
+    "                       page (by default they are copied from it, or ISO dates)\n"
     "  -h, --help           show this help\n";
 
 static char *read_all(const char *path, size_t *len) {
@@ -55,7 +57,7 @@ static char *read_all(const char *path, size_t *len) {
 int lam_act_main(int argc, char **argv) {
     const char *task = NULL, *obs_path = NULL, *history = NULL, *device = "cpu";
     float temperature = 0.0f, top_p = 1.0f;
-    int top_k = 0, max_actions = 0, threads = 0, compact = 0;
+    int top_k = 0, max_actions = 0, threads = 0, compact = 0, free_values = 0;
     int64_t seed = 0;
     lam_flag flags[] = {
         {"--task", LAM_FLAG_STR, &task, 0, 0, 0},
@@ -69,6 +71,7 @@ int lam_act_main(int argc, char **argv) {
         {"--device", LAM_FLAG_STR, &device, 0, 0, 0},
         {"--threads", LAM_FLAG_INT, &threads, 0, 4096, 0},
         {"--compact", LAM_FLAG_BOOL, &compact, 0, 0, 0},
+        {"--free-values", LAM_FLAG_BOOL, &free_values, 0, 0, 0},
     };
     int nf = (int)(sizeof flags / sizeof flags[0]);
     const char *pos[2];
@@ -120,6 +123,7 @@ int lam_act_main(int argc, char **argv) {
         if (flags[5].given) json_object_set_new(opts, "top_p", json_real(top_p));
         if (flags[6].given) json_object_set_new(opts, "seed", json_integer((json_int_t)seed));
         if (flags[7].given) json_object_set_new(opts, "max_actions", json_integer(max_actions));
+        if (free_values) json_object_set_new(opts, "copy", json_false());
     }
     if (lam_request_from_json(req, &r, &err) != LAM_OK) {
         fprintf(stderr, "lam act: %s: %s\n", src, err.msg);

@@ -47,6 +47,7 @@ struct lam_agent {
     lam_tok_ids ids;
     int max_seqs, V;
     int random_policy; /* lam_agent_opts.random_policy */
+    int copy;          /* lam_agent_opts.copy */
     slot_state *slots;
     float *logits; /* (max_seqs, V) */
     int *step_slots;
@@ -58,10 +59,12 @@ void lam_agent_opts_default(lam_agent_opts *o) {
     memset(o, 0, sizeof *o);
     o->backend = "cpu";
     o->max_seqs = 16;
+    o->copy = 1;
 }
 
 void lam_act_req_init(lam_act_req *r) {
     memset(r, 0, sizeof *r);
+    r->copy = -1;
     lam_sampling_default(&r->sampling);
 }
 
@@ -146,6 +149,7 @@ lam_status lam_agent_load(const char *checkpoint, const lam_agent_opts *o, lam_a
     a->V = ck.cfg.vocab_size;
     a->max_seqs = o->max_seqs > 0 ? o->max_seqs : 16;
     a->random_policy = o->random_policy;
+    a->copy = o->copy;
     prompt_opts_from(ck.train_json, &a->popts);
     lam_prompt_init(&a->prompt);
     if (!ck.tokenizer_json[0]) {
@@ -363,6 +367,10 @@ lam_status lam_agent_submit(lam_agent *a, const lam_act_req *req, lam_act_res *r
     lam_gram_opts_default(&go);
     if (req->max_actions > 0) go.max_actions = req->max_actions;
     go.types = req->types;
+    if (req->copy < 0 ? a->copy : req->copy) {
+        go.copy = LAM_GRAM_COPY_VALUES;
+        go.copy_text = req->task;
+    }
     if (st == LAM_OK) st = lam_sampling_check(&req->sampling, &e);
     /* the grammar offers only the elements the prompt shows: the model cannot name others */
     if (st == LAM_OK) st = shown_elements(a, &a->slots[s], req, &e);

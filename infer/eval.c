@@ -362,7 +362,20 @@ static lam_status closed_loop_split(lam_agent *agent, const lam_eval_opts *o, co
     ro.stream = (uint64_t)split_index << 40;
     ro.progress = o->progress;
     ro.label = label;
-    if ((st = lam_rollouts(agent, tasks, N, &ro, res, err)) != LAM_OK) goto done;
+    lam_rollout_rec rec;
+    memset(&rec, 0, sizeof rec);
+    if (o->trace) {
+        if ((st = lam_rollout_rec_init(&rec, N, err)) != LAM_OK) goto done;
+        char prefix[96];
+        snprintf(prefix, sizeof prefix, "eval-%s", split);
+        lam_rollout_rec_reset(&rec, prefix, split);
+        lam_rollout_rec_attach(&rec, &ro);
+    }
+    st = lam_rollouts(agent, tasks, N, &ro, res, err);
+    int written = 0;
+    if (st == LAM_OK && o->trace) st = lam_rollout_rec_write(&rec, o->trace, res, &written, err);
+    lam_rollout_rec_free(&rec);
+    if (st != LAM_OK) goto done;
     for (int i = 0; i < N; i++) {
         out->episodes++;
         out->success += res[i].success;

@@ -35,6 +35,8 @@ static const char *usage =
     "  --seed S             closed-loop tasks                             [7]\n"
     "  --out FILE.json      the JSON report                               [stdout]\n"
     "  --html FILE.html     the HTML report\n"
+    "  --trace FILE.jsonl   the closed-loop episodes as recordings: the model's actions, the\n"
+    "                       expert's as targets where they differ, the result as meta\n"
     "  --worst N            episodes shown step by step in the HTML       [3]\n"
     "  --max-seqs N         requests decoded together                     [16]\n"
     "  --policy P           model, or random: at each token every token the grammar allows\n"
@@ -42,6 +44,8 @@ static const char *usage =
     "  --device NAME        backend                                       [cpu]\n"
     "  --threads N          CPU threads (0: all cores)                    [0]\n"
     "  --quiet              no progress bars\n"
+    "  --free-values        typed values and answers need not come from the task or the\n"
+    "                       page (by default they are copied from it, or ISO dates)\n"
     "  -h, --help           show this help\n";
 
 static lam_status write_text(const char *path, const char *text, lam_error *err) {
@@ -84,8 +88,8 @@ static void summary(json_t *rep) {
 int lam_eval_main(int argc, char **argv) {
     lam_eval_opts o;
     lam_eval_opts_default(&o);
-    const char *out = NULL, *html_path = NULL, *device = "cpu", *policy = "model";
-    int no_offline = 0, quiet = 0, max_seqs = 16, threads = 0;
+    const char *out = NULL, *html_path = NULL, *device = "cpu", *policy = "model", *trace = NULL;
+    int no_offline = 0, quiet = 0, max_seqs = 16, threads = 0, free_values = 0;
     int64_t seed = (int64_t)o.seed;
     lam_flag flags[] = {
         {"--data", LAM_FLAG_STR, &o.data, 0, 0, 0},
@@ -98,12 +102,14 @@ int lam_eval_main(int argc, char **argv) {
         {"--seed", LAM_FLAG_I64, &seed, 0, 9.007199254740992e15, 0},
         {"--out", LAM_FLAG_STR, &out, 0, 0, 0},
         {"--html", LAM_FLAG_STR, &html_path, 0, 0, 0},
+        {"--trace", LAM_FLAG_STR, &trace, 0, 0, 0},
         {"--worst", LAM_FLAG_INT, &o.worst, 0, 1000, 0},
         {"--max-seqs", LAM_FLAG_INT, &max_seqs, 1, 4096, 0},
         {"--policy", LAM_FLAG_STR, &policy, 0, 0, 0},
         {"--device", LAM_FLAG_STR, &device, 0, 0, 0},
         {"--threads", LAM_FLAG_INT, &threads, 0, 4096, 0},
         {"--quiet", LAM_FLAG_BOOL, &quiet, 0, 0, 0},
+        {"--free-values", LAM_FLAG_BOOL, &free_values, 0, 0, 0},
     };
     const char *pos[1];
     int npos = 0;
@@ -125,13 +131,26 @@ int lam_eval_main(int argc, char **argv) {
     lam_agent_opts_default(&ao);
     ao.backend = device, ao.threads = threads, ao.max_seqs = max_seqs;
     ao.random_policy = !strcmp(policy, "random");
+    ao.copy = !free_values;
     lam_agent *agent = NULL;
     json_t *rep = NULL;
     char *html = NULL, *js = NULL;
-    int rc = 1;
+    int rc = 1, tracing = 0;
+    lam_atomic_file tf;
+    if (trace && o.closed_loop == 0)
+        return lam_cli_usage_error("lam eval", usage, "--trace needs closed-loop episodes");
+    if (trace) {
+        if (lam_atomic_open(&tf, trace, &err) != LAM_OK) goto fail;
+        tracing = 1;
+        o.trace = tf.f;
+    }
     if (lam_agent_load(pos[0], &ao, &agent, &err) != LAM_OK ||
         lam_eval_run(agent, &o, pos[0], &rep, html_path ? &html : NULL, &err) != LAM_OK)
         goto fail;
+    if (trace) {
+        tracing = 0;
+        if (lam_atomic_commit(&tf, &err) != LAM_OK) goto fail;
+    }
     json_object_set_new(rep, "policy", json_string(policy));
     js = json_dumps(rep, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
     if (!js) {
@@ -150,9 +169,11 @@ int lam_eval_main(int argc, char **argv) {
     summary(rep);
     if (out) fprintf(stderr, "lam eval: report %s\n", out);
     if (html_path) fprintf(stderr, "lam eval: HTML report %s\n", html_path);
+    if (trace) fprintf(stderr, "lam eval: closed-loop episodes %s\n", trace);
     rc = 0;
     goto done;
 fail:
+    if (tracing) lam_atomic_abort(&tf);
     fprintf(stderr, "lam eval: %s\n", err.msg);
 done:
     free(js), free(html);

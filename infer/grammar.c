@@ -5,11 +5,13 @@
  *   1. the vocabulary: each id's bytes, the byte trie (CSR, dense child tables where wide);
  *   2. the automaton: a small state struct and step(state, byte), the only definition of what
  *      is allowed (the masks, accept and the naive reference all go through it);
- *   3. the per-observation tries (element ids with the actions each allows, quoted options);
+ *   3. the per-observation tries (element ids with the actions each allows, quoted options) and,
+ *      for copied values, the word-start suffixes of the texts they may be copied from, sorted;
  *   4. the masks: a joint walk of the vocabulary trie and the automaton, and for states inside
  *      a free value the masks decided at create time (XGrammar's adaptive token mask cache:
  *      the context-independent tokens are a precomputed bitset, the few context-dependent
- *      ones, those that close the quote, are run through the automaton at each step). */
+ *      ones, those that close the quote, are run through the automaton at each step); a copied
+ *      value is walked like the rest, the range of suffixes it matches pruning the trie. */
 #define _POSIX_C_SOURCE 200809L
 
 #include "lam/grammar.h"
@@ -100,10 +102,12 @@ enum { F_SEMI = 1, F_QUOTE = 2, F_ID = 4 };
 typedef struct {
     uint8_t pos, act, sub, flags;
     uint16_t cand;
-    uint16_t pad_;
-    int32_t node;  /* id or option trie node */
-    int32_t count; /* value bytes (P_VAL) */
-    int32_t nact;  /* actions before the current one */
+    uint8_t num, pad_; /* P_VAL of a copied value: 1 + the bytes of a date matched, 0 */
+    int32_t node;      /* id or option trie node */
+    int32_t count;     /* value bytes (P_VAL) */
+    int32_t nact;      /* actions before the current one */
+    int32_t lo, hi;    /* P_VAL of a copied value: the sorted word-start suffixes whose first
+                          `count` bytes are the value's (unescaped) bytes; lo == hi: none */
 } gst;
 
 /* The action type names, in lam_action_type order (checked against lam_action_name). */
@@ -144,6 +148,14 @@ struct lam_gram_seq {
     char *text;
     size_t len, cap;
     uint32_t *bits; /* (W) scratch for apply */
+    unsigned copy;  /* ABIT of the types whose values are copied */
+    uint8_t *src;   /* (n_src) the copy sources, each followed by a 0 (section 3) */
+    int32_t *nend;  /* (n_src) the first position >= x at which a copied value may end, within
+                       x's source; INT32_MAX when none */
+    int32_t *sa;    /* (n_sa) the positions a copied value may start at, by their suffix */
+    int32_t *tmp;   /* (n_sa) scratch of the sort */
+    int32_t n_src, n_sa;
+    size_t cap_src, cap_nend, cap_sa, cap_tmp;
 };
 
 /* Whether action t needs a non-empty value (the form rules of actlang.c). */
@@ -161,6 +173,78 @@ static int32_t opt_child(const lam_gram_seq *s, int32_t u, uint8_t b) {
     for (int32_t c = s->opn[u].child; c >= 0; c = s->opn[c].sibling)
         if (s->opn[c].byte == b) return c;
     return -1;
+}
+
+/* The suffixes of sa[lo, hi) (which share their first d bytes) whose byte d is b: narrows the
+ * range by two binary searches. */
+static void narrow(const lam_gram_seq *s, int32_t d, uint8_t b, int32_t *lo, int32_t *hi) {
+    int32_t a = *lo, z = *hi;
+    while (a < z) { /* first with byte >= b */
+        int32_t m = a + (z - a) / 2;
+        if (s->src[s->sa[m] + d] < b)
+            a = m + 1;
+        else
+            z = m;
+    }
+    int32_t e = a;
+    z = *hi;
+    while (e < z) { /* first with byte > b */
+        int32_t m = e + (z - e) / 2;
+        if (s->src[s->sa[m] + d] <= b)
+            e = m + 1;
+        else
+            z = m;
+    }
+    *lo = a, *hi = e;
+}
+
+/* Whether a value matching sa[lo, hi) at depth d can still end within max_value bytes. */
+static int viable(const lam_gram_seq *s, int32_t lo, int32_t hi, int32_t d) {
+    for (int32_t i = lo; i < hi; i++)
+        if (s->nend[s->sa[i] + d] != INT32_MAX && s->nend[s->sa[i] + d] - s->sa[i] <= s->max_value)
+            return 1;
+    return 0;
+}
+
+/* The other form a copied value may take: an ISO date. num is 1 + the bytes of it matched so far
+ * (0: the value is no date); a date is complete at DATE_LEN bytes. */
+#define DATE_LEN 10
+static int date_byte(int at, uint8_t b) {
+    return at == 4 || at == 7 ? b == '-' : b >= '0' && b <= '9';
+}
+
+/* A value starts: a copied one matching every word start, maybe a date (when one fits). */
+static void value_start(const lam_gram_seq *s, gst *o, int t) {
+    o->pos = P_VAL;
+    o->sub = VS_B;
+    o->count = 0;
+    o->lo = 0, o->hi = s->n_sa;
+    o->num = (s->copy & ABIT(t)) && s->max_value >= DATE_LEN;
+}
+
+/* One unescaped byte of a copied value: 0 when the value would be neither the start of a copy
+ * that can still end within the limit nor the start of a date. Free values always pass. */
+static int copy_byte(const lam_gram_seq *s, const gst *q, uint8_t raw, gst *o) {
+    if (!(s->copy & ABIT(q->act))) return 1;
+    int32_t lo = q->lo, hi = q->hi;
+    if (lo < hi) {
+        narrow(s, q->count, raw, &lo, &hi);
+        if (!viable(s, lo, hi, q->count + 1)) lo = hi;
+    }
+    int num = q->num && q->num <= DATE_LEN && date_byte(q->num - 1, raw) ? q->num + 1 : 0;
+    if (lo >= hi && !num) return 0;
+    o->lo = lo, o->hi = hi;
+    o->num = (uint8_t)num;
+    return 1;
+}
+
+/* Whether the copied value so far may end here: empty, a date, or a copy that ends at a word
+ * end of its source. */
+static int copy_may_end(const lam_gram_seq *s, const gst *q) {
+    if (q->count == 0 || q->num == DATE_LEN + 1) return 1;
+    for (int32_t i = q->lo; i < q->hi; i++)
+        if (s->nend[s->sa[i] + q->count] == s->sa[i] + q->count) return 1;
+    return 0;
 }
 
 /* The end of an action of type t: the space, then what may follow. */
@@ -232,9 +316,7 @@ static int step(const lam_gram_seq *s, const gst *q, uint8_t b, gst *o) {
     }
     case P_ELEMVAL:
         if (b == '"') {
-            o->pos = P_VAL;
-            o->sub = VS_B;
-            o->count = 0;
+            value_start(s, o, q->act);
             return 1;
         } else {
             int32_t c = id_child(s, 0, b, q->act);
@@ -267,9 +349,7 @@ static int step(const lam_gram_seq *s, const gst *q, uint8_t b, gst *o) {
     }
     case P_QUOTE:
         if (b != '"') return 0;
-        o->pos = P_VAL;
-        o->sub = VS_B;
-        o->count = 0;
+        value_start(s, o, q->act);
         return 1;
     case P_VAL: {
         int64_t room = (int64_t)s->max_value - q->count;
@@ -279,11 +359,18 @@ static int step(const lam_gram_seq *s, const gst *q, uint8_t b, gst *o) {
         case VS_B:
             if (b == '"') {
                 if (q->count == 0 && nonempty_value(q->act)) return 0;
+                if ((s->copy & ABIT(q->act)) && !copy_may_end(s, q))
+                    return 0; /* inside a word, half a date */
                 to_after(s, o, q->act, 0);
                 return 1;
             }
             if (b == '\\') {
                 if (room < 1) return 0;
+                if ((s->copy & ABIT(q->act)) && /* an escape only where one can be copied */
+                    !copy_byte(s, q, '"', o) && !copy_byte(s, q, '\\', o) &&
+                    !copy_byte(s, q, '\n', o))
+                    return 0;
+                *o = *q;
                 o->sub = VS_ESC;
                 return 1;
             }
@@ -309,11 +396,13 @@ static int step(const lam_gram_seq *s, const gst *q, uint8_t b, gst *o) {
             else
                 return 0;
             if (room < need) return 0; /* never start a character that would not fit */
+            if (!copy_byte(s, q, b, o)) return 0;
             o->sub = ns;
             o->count++;
             return 1;
         case VS_ESC:
             if (b != '"' && b != '\\' && b != 'n') return 0;
+            if (!copy_byte(s, q, b == 'n' ? '\n' : b, o)) return 0;
             o->sub = VS_B;
             o->count++;
             return 1;
@@ -328,6 +417,7 @@ static int step(const lam_gram_seq *s, const gst *q, uint8_t b, gst *o) {
             else if (q->sub == VS_F4)
                 hi = 0x8f; /* nothing past U+10FFFF */
             if (b < lo || b > hi) return 0;
+            if (!copy_byte(s, q, b, o)) return 0;
             static const uint8_t next_sub[VS_COUNT] = {
                 [VS_C1] = VS_B,  [VS_C2] = VS_C1, [VS_C3] = VS_C2, [VS_E0] = VS_C1,
                 [VS_ED] = VS_C1, [VS_F0] = VS_C2, [VS_F4] = VS_C2};
@@ -362,9 +452,7 @@ static int step(const lam_gram_seq *s, const gst *q, uint8_t b, gst *o) {
             return 1;
         }
         if (b == '"' && (q->flags & F_QUOTE)) {
-            o->pos = P_VAL;
-            o->sub = VS_B;
-            o->count = 0;
+            value_start(s, o, q->act);
             o->flags = 0;
             return 1;
         }
@@ -738,6 +826,8 @@ void lam_gram_opts_default(lam_gram_opts *o) {
     o->max_actions = 8;
     o->max_value_bytes = 256;
     o->types = 0;
+    o->copy = 0;
+    o->copy_text = NULL;
 }
 
 lam_status lam_gram_seq_new(const lam_grammar *g, lam_gram_seq **out, lam_error *err) {
@@ -761,6 +851,10 @@ void lam_gram_seq_free(lam_gram_seq *s) {
     free(s->opn);
     free(s->text);
     free(s->bits);
+    free(s->src);
+    free(s->nend);
+    free(s->sa);
+    free(s->tmp);
     free(s);
 }
 
@@ -800,6 +894,141 @@ static int32_t opt_insert(lam_gram_seq *s, int32_t u, uint8_t c, int leaf) {
         *link = k;
     }
     return *link;
+}
+
+/* The length of the valid UTF-8 character at p (n bytes left), 0 when there is none. */
+static int utf8_char(const uint8_t *p, size_t n) {
+    uint8_t b = p[0];
+    if (b < 0x80) return 1;
+    int need = b < 0xc2 ? 0 : b < 0xe0 ? 2 : b < 0xf0 ? 3 : b < 0xf5 ? 4 : 0;
+    if (!need || (size_t)need > n) return 0;
+    uint8_t lo = 0x80, hi = 0xbf;
+    if (b == 0xe0) lo = 0xa0;
+    if (b == 0xed) hi = 0x9f;
+    if (b == 0xf0) lo = 0x90;
+    if (b == 0xf4) hi = 0x8f;
+    if (p[1] < lo || p[1] > hi) return 0;
+    for (int i = 2; i < need; i++)
+        if (p[i] < 0x80 || p[i] > 0xbf) return 0;
+    return need;
+}
+
+/* One source: its bytes counted into *n (with its 0) or, with s, appended to s->src, invalid
+ * UTF-8 replaced by 0 (a copy never spans it, and a character begun can always be finished). */
+static void copy_source(lam_gram_seq *s, const char *x, size_t *n) {
+    if (!x) return;
+    size_t len = strlen(x);
+    if (s) {
+        const uint8_t *p = (const uint8_t *)x;
+        uint8_t *d = s->src + s->n_src;
+        for (size_t i = 0; i < len;) {
+            int k = utf8_char(p + i, len - i);
+            if (!k) {
+                d[i++] = 0;
+                continue;
+            }
+            memcpy(d + i, p + i, (size_t)k);
+            i += (size_t)k;
+        }
+        d[len] = 0;
+        s->n_src += (int32_t)len + 1;
+    }
+    *n += len + 1;
+}
+
+/* Every copy source of obs and o: counted (s NULL) or appended to s->src. Returns the bytes. */
+static size_t copy_sources(const lam_observation *obs, const lam_gram_opts *o, lam_gram_seq *s) {
+    size_t n = 0;
+    copy_source(s, o->copy_text, &n); /* not the url nor the title: no value comes from them */
+    for (int j = 0; j < obs->n_elements; j++) {
+        const lam_element *el = &obs->elements[j];
+        copy_source(s, el->name, &n);
+        copy_source(s, el->value, &n);
+        for (int k = 0; el->options && k < el->n_options; k++) copy_source(s, el->options[k], &n);
+    }
+    return n;
+}
+
+/* Byte classes for word boundaries: 0 space (and the sources' 0), 1 punctuation (ASCII that is
+ * not a letter or digit; each one is a word of its own), 2 word (letters, digits, UTF-8). */
+static int bclass(uint8_t c) {
+    if (c == 0 || c == ' ' || c == '\t' || c == '\n' || c == '\r') return 0;
+    if (c >= 0x80 || (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z')) return 2;
+    return 1;
+}
+
+/* A word boundary between src[x-1] and src[x] (x in 1..n_src-1; the sources' 0 is a space). */
+static int boundary(const uint8_t *src, int32_t x) {
+    int a = bclass(src[x - 1]), b = bclass(src[x]);
+    return a != b || a == 1;
+}
+
+/* suffix order: bytes up to the source's 0, then the position */
+static int suffix_cmp(const uint8_t *src, int32_t a, int32_t b) {
+    int32_t k = 0;
+    while (src[a + k] == src[b + k] && src[a + k]) k++;
+    if (src[a + k] != src[b + k]) return src[a + k] < src[b + k] ? -1 : 1;
+    return a < b ? -1 : a > b;
+}
+
+static void sort_suffixes(const uint8_t *src, int32_t *v, int32_t *tmp, int32_t n) {
+    for (int32_t w = 1; w < n; w *= 2) { /* bottom-up merge sort */
+        for (int32_t lo = 0; lo < n; lo += 2 * w) {
+            int32_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+            int32_t i = lo, j = mid, k = lo;
+            while (i < mid && j < hi) tmp[k++] = suffix_cmp(src, v[i], v[j]) <= 0 ? v[i++] : v[j++];
+            while (i < mid) tmp[k++] = v[i++];
+            while (j < hi) tmp[k++] = v[j++];
+        }
+        memcpy(v, tmp, (size_t)n * sizeof *v);
+    }
+}
+
+/* The types that have a free value (the P_VAL state): type, press, goto, done. */
+static unsigned free_value_types(void) {
+    unsigned m = 0;
+    for (int t = 0; t < LAM_ACT_COUNT; t++)
+        if (lam_action_value_rule((lam_action_type)t) != 0 && t != LAM_ACT_SELECT &&
+            t != LAM_ACT_SCROLL)
+            m |= ABIT(t);
+    return m;
+}
+
+/* Where copied values may start and end, when o copies any value: a value is a substring of
+ * one source that starts at a word start (not a space, after a boundary) and ends at a word end
+ * (not after a space, before a boundary). */
+static lam_status build_copy(lam_gram_seq *s, const lam_observation *obs, const lam_gram_opts *o,
+                             lam_error *err) {
+    s->copy = o->copy & free_value_types();
+    s->n_src = s->n_sa = 0;
+    if (!s->copy) return LAM_OK;
+    size_t n = copy_sources(obs, o, NULL) + 1; /* a leading 0: every x has a byte before it */
+    if (n > (size_t)INT32_MAX / 4)
+        return lam_error_set(err, LAM_ERR_INVALID,
+                             "lam_gram_seq_begin: %zu bytes of text to copy from is too much", n);
+    if (!grow((void **)&s->src, &s->cap_src, n, 1) ||
+        !grow((void **)&s->nend, &s->cap_nend, n, sizeof *s->nend) ||
+        !grow((void **)&s->sa, &s->cap_sa, n, sizeof *s->sa) ||
+        !grow((void **)&s->tmp, &s->cap_tmp, n, sizeof *s->tmp))
+        return lam_error_set(err, LAM_ERR_NOMEM,
+                             "lam_gram_seq_begin: out of memory (%zu bytes to copy from)", n);
+    s->src[0] = 0;
+    s->n_src = 1;
+    copy_sources(obs, o, s);
+    const uint8_t *src = s->src;
+    int32_t N = s->n_src, next = INT32_MAX;
+    for (int32_t x = N - 1; x >= 1; x--) { /* ends, right to left; none past a source's 0 */
+        if (bclass(src[x - 1]) != 0 && boundary(src, x))
+            next = x;
+        else if (src[x] == 0)
+            next = INT32_MAX;
+        s->nend[x] = next;
+    }
+    s->nend[0] = INT32_MAX;
+    for (int32_t x = 1; x < N; x++)
+        if (bclass(src[x]) != 0 && boundary(src, x)) s->sa[s->n_sa++] = x;
+    sort_suffixes(src, s->sa, s->tmp, s->n_sa);
+    return LAM_OK;
 }
 
 /* The actions element el allows as the one that owns its id (lam_act_check's rules). */
@@ -906,11 +1135,16 @@ lam_status lam_gram_seq_begin(lam_gram_seq *s, const lam_observation *obs, const
             opt_insert(s, w, '"', 1);
         }
     }
+    s->max_value = o->max_value_bytes;
+    LAM_TRY(build_copy(s, obs, o, err));
+    /* a copied value that may not be empty needs a date or a word that fits */
+    int copy_some = o->max_value_bytes >= DATE_LEN || viable(s, 0, s->n_sa, 1);
     s->kw = 0;
     for (int t = 0; t < LAM_ACT_COUNT; t++) {
         int er = lam_action_element_rule((lam_action_type)t);
         if (er == 1 && !(s->idn[0].below & ABIT(t))) continue; /* no element for it */
         if (nonempty_value(t) && o->max_value_bytes < 1) continue;
+        if (nonempty_value(t) && (s->copy & ABIT(t)) && !copy_some) continue;
         if (o->types && !(o->types & (1u << t))) continue; /* not offered */
         s->kw |= ABIT(t);
     }
@@ -996,7 +1230,7 @@ static lam_status check_seq(const lam_gram_seq *s, const void *p, const char *fn
 
 lam_status lam_gram_mask(lam_gram_seq *s, uint32_t *bits, lam_error *err) {
     LAM_TRY(check_seq(s, bits, "lam_gram_mask", err));
-    if (s->st.pos == P_VAL) {
+    if (s->st.pos == P_VAL && !(s->copy & ABIT(s->st.act))) {
         mask_value(s, bits);
     } else {
         memset(bits, 0, s->g->W * sizeof *bits);
@@ -1097,6 +1331,11 @@ static void describe(const lam_gram_seq *s, const gst *q, char *buf, size_t cap)
             snprintf(buf, cap,
                      "the closing '\"' of the value of \"%s\" (it has max_value_bytes, %d)", an,
                      s->max_value);
+        else if (s->copy & ABIT(q->act))
+            snprintf(buf, cap,
+                     "more of the value of \"%s\", copied from the task or the page or an ISO "
+                     "date (%d bytes at most), or its closing '\"'",
+                     an, s->max_value);
         else
             snprintf(buf, cap,
                      "more of the value of \"%s\" (UTF-8, %d bytes at most) or its closing '\"'",

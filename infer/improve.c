@@ -33,109 +33,6 @@ void lam_improve_opts_default(lam_improve_opts *o) {
     o->seed = 11;
 }
 
-/* ---- recording the rollouts with the expert's labels ------------------------------------ */
-
-typedef struct {
-    lam_episode *eps; /* one per rollout */
-    int *cap;         /* steps allocated per episode */
-    int n, round;
-    int64_t states, corrections;
-    lam_error *err;
-} recorder;
-
-static int same_action(const lam_action *a, const lam_action *b) {
-    if (a->type != b->type) return 0;
-    if ((a->element == NULL) != (b->element == NULL) || (a->value == NULL) != (b->value == NULL))
-        return 0;
-    return (!a->element || !strcmp(a->element, b->element)) &&
-           (!a->value || !strcmp(a->value, b->value));
-}
-
-static char *dup_or_null(const char *s) {
-    return s ? strdup(s) : NULL;
-}
-
-static int copy_action(lam_action *dst, const lam_action *src) {
-    dst->type = src->type;
-    dst->element = dup_or_null(src->element);
-    dst->value = dup_or_null(src->value);
-    return (!src->element || dst->element) && (!src->value || dst->value);
-}
-
-/* Before each of the model's actions: the state, the action and the expert's label of it. */
-static lam_status record_step(void *user, int i, lam_sim_env *env, const lam_observation *obs,
-                              const lam_action *act, lam_error *err) {
-    recorder *R = user;
-    lam_episode *ep = &R->eps[i];
-    if (!ep->id) { /* the episode's header, at its first step */
-        char id[64];
-        snprintf(id, sizeof id, "improve-r%d-%05d", R->round, i);
-        int app = lam_sim_app(env);
-        ep->id = strdup(id);
-        ep->task = strdup(lam_sim_task(env));
-        ep->app = strdup(lam_sim_app_name(app));
-        ep->domain = strdup(lam_sim_app_domain(app));
-        ep->template_id = strdup(lam_sim_template_id(app, lam_sim_template(env)));
-        ep->split = strdup("train");
-        if (!ep->id || !ep->task || !ep->app || !ep->domain || !ep->template_id || !ep->split)
-            return lam_error_set(err, LAM_ERR_NOMEM, "improve: out of memory");
-    }
-    if (ep->n_steps == R->cap[i]) {
-        int cap = R->cap[i] ? 2 * R->cap[i] : 16;
-        lam_step *p = realloc(ep->steps, (size_t)cap * sizeof *p);
-        if (!p) return lam_error_set(err, LAM_ERR_NOMEM, "improve: out of memory");
-        ep->steps = p, R->cap[i] = cap;
-    }
-    lam_action expert;
-    LAM_TRY(lam_sim_expert(env, &expert, err));
-    lam_step *s = &ep->steps[ep->n_steps];
-    memset(s, 0, sizeof *s);
-    LAM_TRY(lam_observation_copy(&s->obs, obs, err));
-    ep->n_steps++;
-    if (!copy_action(&s->action, act))
-        return lam_error_set(err, LAM_ERR_NOMEM, "improve: out of memory");
-    if (!same_action(act, &expert)) { /* a correction */
-        s->has_target = 1;
-        if (!copy_action(&s->target, &expert))
-            return lam_error_set(err, LAM_ERR_NOMEM, "improve: out of memory");
-    }
-    return LAM_OK;
-}
-
-/* After it: an action the simulator refused is not part of the episode (it changed nothing and
- * is not in the history of the next request). */
-static void after_step(void *user, int i, const lam_sim_result *sr) {
-    recorder *R = user;
-    lam_episode *ep = &R->eps[i];
-    lam_step *s = &ep->steps[ep->n_steps - 1];
-    if (!sr->valid) {
-        lam_observation_free(&s->obs);
-        free(s->action.element), free(s->action.value);
-        free(s->target.element), free(s->target.value);
-        ep->n_steps--;
-        return;
-    }
-    R->states++;
-    R->corrections += s->has_target;
-}
-
-static lam_status write_recordings(const recorder *R, const char *path, int *written,
-                                   lam_error *err) {
-    lam_atomic_file af;
-    LAM_TRY(lam_atomic_open(&af, path, err));
-    *written = 0;
-    for (int i = 0; i < R->n; i++) {
-        if (R->eps[i].n_steps == 0) continue;
-        lam_status st = lam_episode_write(af.f, &R->eps[i], err);
-        if (st != LAM_OK) {
-            lam_atomic_abort(&af);
-            return lam_error_prefix(err, "%s: episode %s", path, R->eps[i].id);
-        }
-        (*written)++;
-    }
-    return lam_atomic_commit(&af, err);
-}
-
 /* ---- the loop --------------------------------------------------------------------------- */
 
 /* (app, template) pairs of the recordings' train split. */
@@ -178,7 +75,7 @@ static lam_status held_out(const lam_improve_opts *o, const char *ckpt, json_t *
                            lam_error *err) {
     lam_agent_opts ao;
     lam_agent_opts_default(&ao);
-    ao.backend = o->backend, ao.threads = o->threads;
+    ao.backend = o->backend, ao.threads = o->threads, ao.copy = !o->free_values;
     lam_agent *agent;
     LAM_TRY(lam_agent_load(ckpt, &ao, &agent, err));
     lam_eval_opts eo;
@@ -246,7 +143,7 @@ lam_status lam_improve(const lam_improve_opts *o, json_t **table, lam_error *err
     char path[1100], tok[1024], cur[1024], *files[64];
     int nfiles = 0, apps[512], tmpls[512], np = 0;
     json_t *rows = json_array(), *res = NULL;
-    recorder R;
+    lam_rollout_rec R;
     memset(&R, 0, sizeof R);
     files[nfiles++] = (char *)o->data;
     snprintf(cur, sizeof cur, "%s", o->checkpoint);
@@ -278,12 +175,10 @@ lam_status lam_improve(const lam_improve_opts *o, json_t **table, lam_error *err
     json_array_append_new(
         rows, json_pack("{s:i, s:s, s:o}", "round", 0, "checkpoint", cur, "held_out", res));
     res = NULL;
-    R.n = o->episodes;
-    R.eps = calloc((size_t)R.n, sizeof *R.eps);
-    R.cap = calloc((size_t)R.n, sizeof *R.cap);
+    if ((st = lam_rollout_rec_init(&R, o->episodes, err)) != LAM_OK) goto done;
     lam_rollout_task *tasks = calloc((size_t)R.n, sizeof *tasks);
     lam_rollout_result *rr = calloc((size_t)R.n, sizeof *rr);
-    if (!R.eps || !R.cap || !tasks || !rr) {
+    if (!tasks || !rr) {
         st = lam_error_set(err, LAM_ERR_NOMEM, "improve: out of memory");
         free(tasks), free(rr);
         goto done;
@@ -293,28 +188,26 @@ lam_status lam_improve(const lam_improve_opts *o, json_t **table, lam_error *err
         snprintf(dir, sizeof dir, "%s/round-%d", o->out, round);
         if ((st = mkdir_1(dir, err)) != LAM_OK) break;
         /* 1. the model acts on training tasks; the expert labels every state it reaches */
+        char prefix[64];
+        snprintf(prefix, sizeof prefix, "improve-r%d", round);
+        lam_rollout_rec_reset(&R, prefix, "train");
         for (int i = 0; i < R.n; i++) {
-            lam_episode_free(&R.eps[i]);
-            R.cap[i] = 0;
             uint32_t r4[4];
             lam_philox(o->seed, 0x1d0a9900u + (uint64_t)round, (uint64_t)i, r4);
             int k = (int)(r4[0] % (uint32_t)np);
             tasks[i] =
                 (lam_rollout_task){apps[k], tmpls[k], (uint64_t)r4[2] << 32 | r4[3], NULL, 0};
         }
-        R.round = round, R.states = 0, R.corrections = 0;
         lam_agent_opts ao;
         lam_agent_opts_default(&ao);
-        ao.backend = o->backend, ao.threads = o->threads;
+        ao.backend = o->backend, ao.threads = o->threads, ao.copy = !o->free_values;
         lam_agent *agent = NULL;
         if ((st = lam_agent_load(cur, &ao, &agent, err)) != LAM_OK) break;
         lam_rollout_opts ro;
         lam_rollout_opts_default(&ro);
         ro.step_limit = o->step_limit;
         ro.stream = (uint64_t)round << 48;
-        ro.hook = record_step;
-        ro.after = after_step;
-        ro.user = &R;
+        lam_rollout_rec_attach(&R, &ro);
         ro.progress = o->progress, ro.label = "rollouts";
         st = lam_rollouts(agent, tasks, R.n, &ro, rr, err);
         lam_agent_free(agent);
@@ -323,7 +216,13 @@ lam_status lam_improve(const lam_improve_opts *o, json_t **table, lam_error *err
         for (int i = 0; i < R.n; i++) succ += rr[i].success;
         /* 2. the round's recordings join the aggregate */
         snprintf(path, sizeof path, "%s/rollouts.jsonl", dir);
-        if ((st = write_recordings(&R, path, &written, err)) != LAM_OK) break;
+        lam_atomic_file rf;
+        if ((st = lam_atomic_open(&rf, path, err)) != LAM_OK) break;
+        if ((st = lam_rollout_rec_write(&R, rf.f, NULL, &written, err)) != LAM_OK) {
+            lam_atomic_abort(&rf);
+            break;
+        }
+        if ((st = lam_atomic_commit(&rf, err)) != LAM_OK) break;
         if (nfiles == 64) {
             st = lam_error_set(err, LAM_ERR_INVALID, "improve: at most 63 rounds");
             break;
@@ -372,9 +271,7 @@ lam_status lam_improve(const lam_improve_opts *o, json_t **table, lam_error *err
         }
     }
 done:
-    if (R.eps)
-        for (int i = 0; i < R.n; i++) lam_episode_free(&R.eps[i]);
-    free(R.eps), free(R.cap);
+    lam_rollout_rec_free(&R);
     for (int k = 1; k < nfiles; k++) free(files[k]);
     json_decref(res);
     lam_ckpt_free(&start);

@@ -141,7 +141,8 @@ static lam_status parse_options(const json_t *opts, lam_act_req *q, lam_error *e
     if (!json_is_object(opts))
         return lam_error_set(err, LAM_ERR_INVALID, "options: must be an object (got %s)",
                              jtype(opts));
-    static const char *known[] = {"max_actions", "temperature", "top_k", "top_p", "seed", NULL};
+    static const char *known[] = {"max_actions", "temperature", "top_k", "top_p",
+                                  "seed",        "copy",        NULL};
     const char *key;
     json_t *v;
     json_object_foreach((json_t *)opts, key, v) {
@@ -152,7 +153,7 @@ static lam_status parse_options(const json_t *opts, lam_act_req *q, lam_error *e
         if (!ok)
             return lam_error_set(err, LAM_ERR_INVALID,
                                  "%s: unknown option (known: max_actions, temperature, top_k, "
-                                 "top_p, seed)",
+                                 "top_p, seed, copy)",
                                  path);
     }
     double ma = q->max_actions, t = q->sampling.temperature, tk = q->sampling.top_k;
@@ -165,6 +166,13 @@ static lam_status parse_options(const json_t *opts, lam_act_req *q, lam_error *e
     if (ma != floor(ma) || tk != floor(tk) || seed != floor(seed))
         return lam_error_set(err, LAM_ERR_INVALID,
                              "options: max_actions, top_k and seed must be whole numbers");
+    json_t *cp = json_object_get(opts, "copy");
+    if (cp && !json_is_null(cp)) {
+        if (!json_is_boolean(cp))
+            return lam_error_set(err, LAM_ERR_INVALID,
+                                 "options.copy: must be true or false (got %s)", jtype(cp));
+        q->copy = json_is_true(cp);
+    }
     q->max_actions = (int)ma;
     q->sampling.temperature = (float)t;
     q->sampling.top_k = (int)tk;

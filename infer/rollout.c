@@ -1,9 +1,12 @@
 /* rollout.c - closed-loop episodes in the simulator, in lockstep (rollout.h). Each round every
  * unfinished episode asks the model for its next actions (one batch through the agent); the
  * answer's actions are executed in order until one is refused or the episode ends; executed
- * actions become the history of the next request. */
+ * actions become the history of the next request. The recorder writes rollouts as recordings
+ * with the expert's labels (DAgger, `lam improve`; `lam eval --trace`). */
+#define _POSIX_C_SOURCE 200809L
 #include "lam/rollout.h"
 
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -104,4 +107,154 @@ done:
         }
     free(L), free(reqs), free(ans), free(who);
     return st;
+}
+
+/* ---- recording ---------------------------------------------------------------------------- */
+
+lam_status lam_rollout_rec_init(lam_rollout_rec *r, int n, lam_error *err) {
+    memset(r, 0, sizeof *r);
+    if (n < 1) return lam_error_set(err, LAM_ERR_INVALID, "rollout recorder: %d episodes", n);
+    r->eps = calloc((size_t)n, sizeof *r->eps);
+    r->cap = calloc((size_t)n, sizeof *r->cap);
+    if (!r->eps || !r->cap) {
+        lam_rollout_rec_free(r);
+        return lam_error_set(err, LAM_ERR_NOMEM, "rollout recorder: out of memory");
+    }
+    r->n = n;
+    snprintf(r->prefix, sizeof r->prefix, "rollout");
+    snprintf(r->split, sizeof r->split, "train");
+    return LAM_OK;
+}
+
+void lam_rollout_rec_reset(lam_rollout_rec *r, const char *prefix, const char *split) {
+    for (int i = 0; i < r->n; i++) {
+        lam_episode_free(&r->eps[i]);
+        r->cap[i] = 0;
+    }
+    r->states = r->corrections = 0;
+    snprintf(r->prefix, sizeof r->prefix, "%s", prefix);
+    snprintf(r->split, sizeof r->split, "%s", split);
+}
+
+void lam_rollout_rec_free(lam_rollout_rec *r) {
+    if (r->eps)
+        for (int i = 0; i < r->n; i++) lam_episode_free(&r->eps[i]);
+    free(r->eps), free(r->cap);
+    memset(r, 0, sizeof *r);
+}
+
+static int same_action(const lam_action *a, const lam_action *b) {
+    if (a->type != b->type) return 0;
+    if ((a->element == NULL) != (b->element == NULL) || (a->value == NULL) != (b->value == NULL))
+        return 0;
+    return (!a->element || !strcmp(a->element, b->element)) &&
+           (!a->value || !strcmp(a->value, b->value));
+}
+
+static char *dup_or_null(const char *s) {
+    return s ? strdup(s) : NULL;
+}
+
+static int copy_action(lam_action *dst, const lam_action *src) {
+    dst->type = src->type;
+    dst->element = dup_or_null(src->element);
+    dst->value = dup_or_null(src->value);
+    return (!src->element || dst->element) && (!src->value || dst->value);
+}
+
+/* Before each of the model's actions: the state, the action and the expert's label of it. */
+static lam_status record_step(void *user, int i, lam_sim_env *env, const lam_observation *obs,
+                              const lam_action *act, lam_error *err) {
+    lam_rollout_rec *R = user;
+    lam_episode *ep = &R->eps[i];
+    if (!ep->id) { /* the episode's header, at its first step */
+        char id[96];
+        snprintf(id, sizeof id, "%s-%05d", R->prefix, i);
+        int app = lam_sim_app(env);
+        ep->id = strdup(id);
+        ep->task = strdup(lam_sim_task(env));
+        ep->app = strdup(lam_sim_app_name(app));
+        ep->domain = strdup(lam_sim_app_domain(app));
+        ep->template_id = strdup(lam_sim_template_id(app, lam_sim_template(env)));
+        ep->split = strdup(R->split);
+        if (!ep->id || !ep->task || !ep->app || !ep->domain || !ep->template_id || !ep->split)
+            return lam_error_set(err, LAM_ERR_NOMEM, "rollout recorder: out of memory");
+    }
+    if (ep->n_steps == R->cap[i]) {
+        int cap = R->cap[i] ? 2 * R->cap[i] : 16;
+        lam_step *p = realloc(ep->steps, (size_t)cap * sizeof *p);
+        if (!p) return lam_error_set(err, LAM_ERR_NOMEM, "rollout recorder: out of memory");
+        ep->steps = p, R->cap[i] = cap;
+    }
+    lam_action expert;
+    LAM_TRY(lam_sim_expert(env, &expert, err));
+    lam_step *s = &ep->steps[ep->n_steps];
+    memset(s, 0, sizeof *s);
+    LAM_TRY(lam_observation_copy(&s->obs, obs, err));
+    ep->n_steps++;
+    if (!copy_action(&s->action, act))
+        return lam_error_set(err, LAM_ERR_NOMEM, "rollout recorder: out of memory");
+    if (!same_action(act, &expert)) { /* a correction */
+        s->has_target = 1;
+        if (!copy_action(&s->target, &expert))
+            return lam_error_set(err, LAM_ERR_NOMEM, "rollout recorder: out of memory");
+    }
+    return LAM_OK;
+}
+
+/* After it: an action the simulator refused is not part of the episode (it changed nothing and
+ * is not in the history of the next request). */
+static void after_step(void *user, int i, const lam_sim_result *sr) {
+    lam_rollout_rec *R = user;
+    lam_episode *ep = &R->eps[i];
+    lam_step *s = &ep->steps[ep->n_steps - 1];
+    if (!sr->valid) {
+        lam_observation_free(&s->obs);
+        free(s->action.element), free(s->action.value);
+        free(s->target.element), free(s->target.value);
+        ep->n_steps--;
+        return;
+    }
+    R->states++;
+    R->corrections += s->has_target;
+}
+
+void lam_rollout_rec_attach(lam_rollout_rec *r, lam_rollout_opts *o) {
+    o->hook = record_step;
+    o->after = after_step;
+    o->user = r;
+}
+
+lam_status lam_rollout_rec_write(const lam_rollout_rec *r, FILE *f, const lam_rollout_result *res,
+                                 int *written, lam_error *err) {
+    *written = 0;
+    for (int i = 0; i < r->n; i++) {
+        const lam_episode *ep = &r->eps[i];
+        if (ep->n_steps == 0) continue;
+        if (!res) {
+            LAM_TRY(lam_episode_write(f, ep, err));
+            (*written)++;
+            continue;
+        }
+        /* the episode's line, with its result as meta */
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *m = open_memstream(&buf, &len);
+        if (!m) return lam_error_set(err, LAM_ERR_NOMEM, "rollout recorder: out of memory");
+        lam_status st = lam_episode_write(m, ep, err);
+        fclose(m);
+        json_t *j = st == LAM_OK ? json_loadb(buf, len, 0, NULL) : NULL;
+        free(buf);
+        if (st != LAM_OK) return st;
+        if (!j) return lam_error_set(err, LAM_ERR_INVALID, "rollout recorder: episode %s", ep->id);
+        json_object_set_new(j, "meta",
+                            json_pack("{s:b, s:i, s:i, s:b}", "success", res[i].success, "steps",
+                                      res[i].steps, "invalid", res[i].invalid, "no_answer",
+                                      res[i].no_answer));
+        int bad = json_dumpf(j, f, JSON_COMPACT) != 0 || fputc('\n', f) == EOF;
+        json_decref(j);
+        if (bad) return lam_error_set(err, LAM_ERR_IO, "rollout recorder: write failed");
+        (*written)++;
+    }
+    return LAM_OK;
 }

@@ -42,6 +42,9 @@ static const char *usage =
     "  --http-threads N      HTTP threads                                    [2]\n"
     "  --threads N           CPU threads of the model (0: all cores)         [0]\n"
     "  --device NAME         backend                                         [cpu]\n"
+    "  --free-values         typed values and answers need not come from the task or the\n"
+    "                        page (by default they are copied from it, or ISO dates; a\n"
+    "                        /v1/act request may say options.copy)\n"
     "  -h, --help            show this help\n";
 
 /* The first line of path, without surrounding whitespace, malloc'd; NULL when unreadable or
@@ -67,6 +70,7 @@ int lam_serve_main(int argc, char **argv) {
     const char *device = "cpu";
     int port = so.port, batch = 16, max_len = 0, max_queue = so.max_queue, timeout = so.timeout_s;
     int max_sessions = so.sessions.max_sessions, http_threads = so.http_threads, threads = 0;
+    int free_values = 0;
     int64_t max_body = (int64_t)so.max_body;
     float queue_timeout = (float)so.queue_timeout_s, ttl = (float)so.sessions.ttl_s;
     lam_flag flags[] = {
@@ -86,6 +90,7 @@ int lam_serve_main(int argc, char **argv) {
         {"--http-threads", LAM_FLAG_INT, &http_threads, 1, 64, 0},
         {"--threads", LAM_FLAG_INT, &threads, 0, 4096, 0},
         {"--device", LAM_FLAG_STR, &device, 0, 0, 0},
+        {"--free-values", LAM_FLAG_BOOL, &free_values, 0, 0, 0},
     };
     int nf = (int)(sizeof flags / sizeof flags[0]);
     const char *pos[1];
@@ -128,6 +133,7 @@ int lam_serve_main(int argc, char **argv) {
     lam_agent_opts ao;
     lam_agent_opts_default(&ao);
     ao.backend = device, ao.threads = threads, ao.max_seqs = batch, ao.max_len = max_len;
+    ao.copy = !free_values;
     lam_agent *agent = NULL;
     if (lam_agent_load(pos[0], &ao, &agent, &err) != LAM_OK) {
         fprintf(stderr, "lam serve: %s\n", err.msg);

@@ -2,7 +2,8 @@
 # infer.cli: `lam act` and `lam eval` through the real binary on a tiny model trained here for a
 # few steps (its quality is not the point): the answer is JSON whose actions are valid for the
 # request's observation (checked in Python against the observation, independently of lamkit),
-# the evaluation writes a JSON report with every metric in [0, 1] and an HTML page, and bad
+# the evaluation writes a JSON report with every metric in [0, 1], an HTML page and its
+# closed-loop episodes as valid recordings with their results (--trace), and bad
 # requests and flags exit 1 or 2 with a message naming the problem.
 # Usage: infer_cli.sh LAM RECORDINGS.jsonl DATA.h5 WORKDIR
 set -uo pipefail
@@ -49,9 +50,11 @@ obs=$("$py" -c "import json,sys; json.dump(json.load(open('$work/req.json'))['ob
 grep -q '"actions"' "$work/ans2.json" || fail "act with flags: no actions"
 # evaluation: offline and closed loop, JSON and HTML
 "$lam" eval "$ck" --data "$rec" --splits test_app,valid --episodes 2 --closed-loop 2 \
-  --step-limit 4 --out "$work/rep.json" --html "$work/rep.html" --quiet 2>"$work/eval.err" \
-  || fail "eval: $(cat "$work/eval.err")"
-"$py" - "$work/rep.json" <<'PY' || fail "the report"
+  --step-limit 4 --out "$work/rep.json" --html "$work/rep.html" --trace "$work/trace.jsonl" \
+  --quiet 2>"$work/eval.err" || fail "eval: $(cat "$work/eval.err")"
+"$lam" data validate "$work/trace.jsonl" >"$work/validate.txt" 2>&1 \
+  || fail "the trace is not valid recordings: $(tail -3 "$work/validate.txt")"
+"$py" - "$work/rep.json" "$work/trace.jsonl" <<'PY' || fail "the report"
 import json, sys
 r = json.load(open(sys.argv[1]))
 for split in ("test_app", "valid"):
@@ -62,7 +65,21 @@ for split in ("test_app", "valid"):
     c = r["closed_loop"]["splits"][split]
     assert c["episodes"] == 2 and 0 <= c["success_rate"] <= 1 and c["mean_steps"] <= 4, c
 assert r["offline"]["apps"] and r["offline"]["domains"] and r["closed_loop"]["apps"]
-print("eval: report ok")
+# the trace: the closed-loop episodes of each split, with their results as meta
+eps = [json.loads(l) for l in open(sys.argv[2])]
+for split in ("test_app", "valid"):
+    mine = [e for e in eps if e["split"] == split]
+    c = r["closed_loop"]["splits"][split]
+    assert len(mine) <= 2, (split, len(mine))  # an episode with no executed step has no line
+    assert sum(e["meta"]["success"] for e in mine) == round(c["success_rate"] * 2), (mine, c)
+    for e in mine:
+        m = e["meta"]
+        assert len(e["steps"]) == m["steps"] - m["invalid"] <= 4, m
+        assert e["id"].startswith("eval-" + split + "-"), e["id"]
+        for st in e["steps"]:  # a target only where the expert would have done otherwise
+            assert "target" not in st or st["target"] != st["action"], st
+assert eps, "no episode in the trace"
+print("eval: report and trace ok")
 PY
 grep -q "The worst episodes" "$work/rep.html" || fail "html: no worst episodes"
 grep -q "Closed loop" "$work/rep.html" || fail "html: no closed loop"
@@ -82,5 +99,6 @@ expect 2 "--task needs --observation" "$lam" act "$ck" --task x
 expect 1 "not an HDF5 file" "$lam" act "$rec" "$work/req.json"
 expect 2 "unknown flag '--nope'" "$lam" eval "$ck" --nope
 expect 2 "--policy must be model or random" "$lam" eval "$ck" --policy greedy
+expect 2 "--trace needs closed-loop episodes" "$lam" eval "$ck" --closed-loop 0 --trace "$work/t"
 expect 1 "no episode of split 'nosuch'" "$lam" eval "$ck" --data "$rec" --splits nosuch --quiet
 echo "infer cli: ok"

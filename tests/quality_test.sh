@@ -8,14 +8,15 @@
 # episodes, tasks and step limit): offline on the held-out template, and closed loop in the
 # simulator on fresh tasks of the training templates and of the held-out template. Results do
 # not depend on the thread count, so the figures are those of any run on the same CPU kind.
-# What it asserts, and why not more: at this budget the model finds the right element on the
-# held-out template (element accuracy 93% against 23% for the random policy, step success 28%
-# against 2%) and solves fresh training-template tasks closed loop (21.5% of 200 against 2.5%;
-# other draws of the tasks give 11% to 23%, so the bar, 8% and 3x random, sits well below),
-# but it has not learned to copy typed values out of the task (it types memorized ones;
-# docs/results.md), so its closed-loop success on the held-out template is 0% like the random
-# policy's. That rate is printed and must not fall below the random policy's; the issue's
-# "wide margin on held-out templates" is not reached yet.
+# What it asserts: at this budget the model finds the right element on the held-out template
+# (element accuracy 93.5% against the random policy's 23.4%) and, its typed values copied from
+# the task (the decoders' default, docs/decoding.md "Copied values"), gets 49.8% of the steps
+# right against 2.1%; closed loop it solves 23.5% of 200 fresh training-template tasks against
+# 2.5% and 5.5% of 200 held-out-template tasks against 0% (other draws of the tasks give 14% to
+# 22.5% and 4.5% to 8%). The bars sit well below (+0.3 and 0.6; +0.25; 8% and 3x random; 2%
+# and random + 2%) so that another CPU's rounding, which changes the training trajectory,
+# does not flip them. The held-out closed-loop margin is real but small: the model copies
+# passwords and misses emails (it copies another word of the task); docs/results.md.
 # Usage: quality_test.sh LAM WORKDIR [STEPS]
 set -uo pipefail
 lam=$1 work=$2 steps=${3:-1000}
@@ -61,8 +62,8 @@ for name, a, b in rows:
           % (name, 100 * a, 100 * b))
 (ea, er), (sa, sr), (ca, cr), (ha, hr) = [(a, b) for _, a, b in rows]
 assert ea >= 0.6 and ea >= er + 0.3, ("element accuracy", ea, er)
-assert sa >= sr + 0.15, ("step success", sa, sr)
+assert sa >= sr + 0.25, ("step success", sa, sr)
 assert ca >= 0.08 and ca >= 3 * cr, ("closed loop, training templates", ca, cr)
-assert ha >= hr, ("closed loop, held-out template", ha, hr)
+assert ha >= 0.02 and ha >= hr + 0.02, ("closed loop, held-out template", ha, hr)
 PY
 echo "quality learns: ok"

@@ -24,6 +24,7 @@
 #include "lam/request.h"
 #include "lam/rng.h"
 #include "lam/sim.h"
+#include "copy_ref.h"
 
 static int failures;
 static lam_error err;
@@ -112,11 +113,13 @@ static void test_valid(const char *data, const char *dir, int index) {
             q->obs = &obs[i];
             q->max_actions = 1 + i % 4;
             q->stream = (uint64_t)i;
+            if (i % 5 == 4) q->copy = 0; /* free values now and then; else the default: copied */
             if (g == 0) q->sampling.temperature = 1.5f, q->sampling.seed = 11;
         }
     }
     OK(lam_agent_run(a, req, res, 2 * NREQ, &err));
     int invalid = 0, failed = 0, n_actions = 0, types[LAM_ACT_COUNT] = {0}, unseen = 0, cut = 0;
+    int copied = 0, made_up = 0;
     lam_prompt pr;
     lam_prompt_init(&pr);
     unsigned char keep[4096];
@@ -149,6 +152,13 @@ static void test_valid(const char *data, const char *dir, int index) {
         cut += kept < o->n_elements;
         for (int k = 0; k < l.n; k++) {
             types[l.items[k].type]++;
+            const char *v = l.items[k].value;
+            if (req[i].copy != 0 && v && v[0] &&
+                (l.items[k].type == LAM_ACT_TYPE || l.items[k].type == LAM_ACT_DONE)) {
+                copied++;
+                if (!ref_copyable(v, req[i].task, o) && made_up++ < 3)
+                    fprintf(stderr, "a value not in the task nor the page: \"%s\"\n", v);
+            }
             for (int j = 0; l.items[k].element && j < o->n_elements; j++)
                 if (!strcmp(o->elements[j].id, l.items[k].element)) unseen += !keep[j];
         }
@@ -159,7 +169,11 @@ static void test_valid(const char *data, const char *dir, int index) {
            "element it did not show\n",
            2 * NREQ, n_actions, types[LAM_ACT_CLICK], types[LAM_ACT_TYPE], types[LAM_ACT_SELECT],
            types[LAM_ACT_SCROLL], types[LAM_ACT_DONE], invalid, failed, cut, unseen);
+    printf("valid: %d values typed or answered under the copy default, %d of them not in the "
+           "task nor the page\n",
+           copied, made_up);
     EXPECT(invalid == 0 && failed == 0 && n_actions >= 2 * NREQ && unseen == 0);
+    EXPECT(copied >= 10 && made_up == 0);
     lam_prompt_free(&pr);
     /* greedy answers alone equal those of the batch; sampled ones repeat for their stream */
     int differ = 0;
@@ -266,6 +280,17 @@ static void test_request(void) {
     snprintf(buf, sizeof buf, "{\"task\":\"t\",\"observation\":%s,\"options\":{\"max_actions\":0}}",
              obs);
     expect_req_error(buf, "options.max_actions");
+    snprintf(buf, sizeof buf, "{\"task\":\"t\",\"observation\":%s,\"options\":{\"copy\":1}}", obs);
+    expect_req_error(buf, "options.copy: must be true or false");
+    for (int c = -1; c <= 1; c++) { /* absent: the agent's default; false; true */
+        snprintf(buf, sizeof buf, "{\"task\":\"t\",\"observation\":%s,\"options\":{%s}}", obs,
+                 c < 0 ? ""
+                 : c   ? "\"copy\":true"
+                       : "\"copy\":false");
+        OK(lam_request_from_text(buf, strlen(buf), &r, &err));
+        EXPECT(r.req.copy == c);
+        lam_request_free(&r);
+    }
 }
 
 int main(int argc, char **argv) {

@@ -19,6 +19,13 @@
  *                for bit at every step of teacher-forced and random decodes
  *   errors       refused tokens name the token and what was expected; bad arguments
  *   no_alloc     mask, apply, allows and accept never allocate; begin stops allocating once grown
+ *   copy         copied values (lam_gram_opts.copy): every recorded type and done value of the
+ *                simulator is accepted exactly when the reference (copy_ref.h: a search of the
+ *                task and the observation's texts for it between word boundaries, or an ISO
+ *                date) finds it, and so is it with a byte appended; random
+ *                decodes on simulator steps and on made-up sources (quotes, backslashes,
+ *                newlines, UTF-8, invalid UTF-8, none) give only such values, never an empty
+ *                mask, and the fast mask equals the naive one
  * The independent references: the action language's parser, printer and validator (actlang.h),
  * jansson (UTF-8), the tokenizer's own encoding and byte mapping, the schema's role table. The
  * tokenizer is the default vocabulary: 4096 ids trained on simulator prompts as
@@ -38,6 +45,7 @@
 #include "lam/rng.h"
 #include "lam/synth.h"
 #include "lam/tokenizer.h"
+#include "copy_ref.h"
 
 static int failures = 0;
 
@@ -97,6 +105,7 @@ typedef struct {
     lam_episode *ep;
     int n;
     const lam_step **steps; /* every step of every episode */
+    const char **task;      /* (n_steps) the task of each step's episode */
     int n_steps;
     lam_tok *tok;
     int32_t V;
@@ -140,8 +149,12 @@ static void load_world(int n_episodes, uint64_t seed) {
     int total = 0;
     for (int i = 0; i < W.n; i++) total += W.ep[i].n_steps;
     W.steps = malloc((size_t)total * sizeof *W.steps);
+    W.task = malloc((size_t)total * sizeof *W.task);
     for (int i = 0; i < W.n; i++)
-        for (int k = 0; k < W.ep[i].n_steps; k++) W.steps[W.n_steps++] = &W.ep[i].steps[k];
+        for (int k = 0; k < W.ep[i].n_steps; k++) {
+            W.task[W.n_steps] = W.ep[i].task;
+            W.steps[W.n_steps++] = &W.ep[i].steps[k];
+        }
 }
 
 /* As `lam data tokenizer train --vocab 4096`: every step's training prompt is a document. */
@@ -1092,13 +1105,18 @@ static int no_alloc(void) {
     lam_gram_opts o;
     lam_gram_opts_default(&o);
     lam_error err = {0};
-    /* a first pass grows the sequence to the largest observation */
+    /* a first pass grows the sequence to the largest observation (odd steps copy values) */
     long grown = g_allocs;
-    for (int i = 0; i < W.n_steps; i++)
+    for (int i = 0; i < W.n_steps; i++) {
+        o.copy = i % 2 ? LAM_GRAM_COPY_VALUES : 0;
+        o.copy_text = W.task[i];
         CHECK(lam_gram_seq_begin(d.s, &W.steps[i]->obs, &o, &err) == LAM_OK, "%s", err.msg);
+    }
     grown = g_allocs - grown;
     long steps = 0, before = g_allocs;
     for (int i = 0; i < W.n_steps; i++) {
+        o.copy = i % 2 ? LAM_GRAM_COPY_VALUES : 0;
+        o.copy_text = W.task[i];
         CHECK(lam_gram_seq_begin(d.s, &W.steps[i]->obs, &o, &err) == LAM_OK, "%s", err.msg);
         /* decode with random logits through apply, and mask, allows and accept */
         for (int k = 0; k < 40 && !lam_gram_done(d.s); k++, steps++) {
@@ -1121,6 +1139,167 @@ static int no_alloc(void) {
     return failures;
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* copy: values copied from the task and the observation                                      */
+
+/* Runs the tokens of text from a fresh begin: 1 when every one is accepted and it is done. */
+static int runs(dec *d, const lam_observation *obs, const lam_gram_opts *o,
+                const lam_tok_ids *ids) {
+    lam_error err = {0};
+    CHECK(lam_gram_seq_begin(d->s, obs, o, &err) == LAM_OK, "%s", err.msg);
+    for (size_t i = 0; i < ids->n; i++) {
+        mask_now(d, 0, "runs");
+        int ok = lam_gram_accept(d->s, ids->ids[i], &err) == LAM_OK;
+        CHECK(ok == bit(d->fast, ids->ids[i]), "accept %d, mask bit %d", ok,
+              bit(d->fast, ids->ids[i]));
+        if (!ok) return 0;
+    }
+    return lam_gram_done(d->s);
+}
+
+/* Every copied value of the decoded list l is copyable by the reference; counts the non-empty
+ * ones into *n. */
+static void check_copied(const lam_act_list *l, const char *task, const lam_observation *obs,
+                         const char *what, long *n) {
+    for (int i = 0; i < l->n; i++) {
+        const lam_action *a = &l->items[i];
+        if ((a->type != LAM_ACT_TYPE && a->type != LAM_ACT_DONE) || !a->value) continue;
+        *n += a->value[0] != 0;
+        CHECK(ref_copyable(a->value, task, obs),
+              "%s: \"%s\" is not a copy from the task \"%s\" nor the page", what, a->value,
+              task ? task : "(none)");
+    }
+}
+
+static int copy(void) {
+    uint64_t seed = test_seed();
+    setup(300, seed);
+    dec d;
+    dec_init(&d);
+    rng r = {seed, 5};
+    lam_act_list l;
+    lam_act_list_init(&l);
+    lam_tok_ids ids = {0};
+    lam_gram_opts o;
+    lam_gram_opts_default(&o);
+    o.copy = LAM_GRAM_COPY_VALUES;
+    char text[65536], val[4096];
+    long values = 0, copyable = 0, appended_refused = 0, decodes = 0, copied = 0;
+    /* recorded values, and the same with a byte appended, against the reference */
+    for (int i = 0; i < W.n_steps && failures == 0; i++) {
+        const lam_step *st = W.steps[i];
+        const lam_action *a = &st->action;
+        if ((a->type != LAM_ACT_TYPE && a->type != LAM_ACT_DONE) || !a->value) continue;
+        o.copy_text = W.task[i];
+        for (int variant = 0; variant < 2; variant++) {
+            lam_action b = *a;
+            snprintf(val, sizeof val, "%s%s", a->value, variant ? "~" : "");
+            b.value = val;
+            int ref = ref_copyable(val, W.task[i], &st->obs);
+            size_t len;
+            lam_error err = {0};
+            CHECK(lam_act_print(&b, 1, 0, text, sizeof text, &len, &err) == LAM_OK, "%s", err.msg);
+            CHECK(segment(text, len, (int)(i % 3), &r, &ids), "segment \"%s\"", text);
+            int ok = runs(&d, &st->obs, &o, &ids);
+            CHECK(ok == ref, "\"%s\" (task \"%s\"): grammar %s, reference %s", text, W.task[i],
+                  ok ? "accepts" : "refuses", ref ? "copyable" : "not copyable");
+            if (variant == 0) values++, copyable += ok;
+            if (variant == 1) appended_refused += !ok;
+        }
+    }
+    printf("recorded type and done values: %ld, %ld copyable (the grammar agrees with the "
+           "reference on each, and on each with '~' appended: %ld of those refused)\n",
+           values, copyable, appended_refused);
+    CHECK(values > 100 && copyable == values, "the expert's values must all be copyable");
+    CHECK(appended_refused > values / 2, "appending '~' should break most values");
+    /* random decodes on simulator steps: copied values only, fast mask == naive */
+    for (int k = 0; k < 1500 && failures == 0; k++) {
+        int i = (int)(next(&r) % (uint32_t)W.n_steps);
+        random_opts(&r, &o);
+        o.copy = k % 5 ? LAM_GRAM_COPY_VALUES : 0xffffu; /* every type's bit now and then */
+        o.copy_text = W.task[i];
+        char what[64];
+        snprintf(what, sizeof what, "copy decode %d", k);
+        random_decode(&d, &W.steps[i]->obs, &o, temps[k % 4], &r, k % 4 == 0, k % 8 == 0, &l, what);
+        check_copied(&l, W.task[i], &W.steps[i]->obs, what, &copied);
+        decodes++;
+    }
+    /* made-up sources: escapes, UTF-8, invalid UTF-8, nothing at all */
+    static const char *const tasks[] = {
+        NULL,
+        "",
+        "a",
+        "say \"hi\" \\ back\nnow",
+        "caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x98\x80!",
+        "bad \xff\xfe bytes \xe2\x82 cut \xed\xa0\x80 surrogate \xc3",
+        "\xc0\xaf\xf5\x80",
+        "1999-12-31 or 12/31/1999 at 23:59"};
+    lam_observation empty = {0};
+    empty.url = "u";
+    for (int k = 0; k < 1200 && failures == 0; k++) {
+        const char *task = tasks[k % (sizeof tasks / sizeof *tasks)];
+        const lam_observation *obs = k % 3 ? &W.steps[next(&r) % (uint32_t)W.n_steps]->obs : &empty;
+        random_opts(&r, &o);
+        o.copy = LAM_GRAM_COPY_VALUES;
+        o.copy_text = task;
+        char what[96];
+        snprintf(what, sizeof what, "made-up source %d", k);
+        random_decode(&d, obs, &o, temps[k % 4], &r, k % 2 == 0, k % 4 == 1, &l, what);
+        check_copied(&l, task, obs, what, &copied);
+        decodes++;
+    }
+    /* a value spanning two sources, or through an invalid byte, is refused */
+    static const struct {
+        const char *task, *text;
+        int ok;
+    } cases[] = {
+        {"abc", "done \"abc\" <end>", 1},
+        {"abc", "done \"bc\" <end>", 0}, /* inside a word */
+        {"abc", "done \"ab\" <end>", 0},
+        {"abc", "done \"abcu\" <end>", 0}, /* across sources */
+        {"abc", "done \"u\" <end>", 0},    /* the url is no source */
+        {"as fatimal@post.example with", "done \"fatimal@post.example\" <end>", 1},
+        {"as fatimal@post.example with", "done \"li\" <end>", 0},
+        {"as fatimal@post.example with", "done \"fatimal\" <end>", 1}, /* '@' is a word */
+        {"as fatimal@post.example with", "done \"example with\" <end>", 1},
+        {"as fatimal@post.example with", "done \"example \" <end>", 0}, /* ends in a space */
+        {"pw HarborOrbit71$ and", "done \"HarborOrbit\" <end>", 0},
+        {"pw HarborOrbit71$ and", "done \"HarborOrbit71$\" <end>", 1},
+        {"x\xffy", "done \"xy\" <end>", 0},
+        {"x\xffy", "done \"y\" <end>", 1}, /* the invalid byte splits the source */
+        {"say \"hi\"", "done \"\\\"hi\\\"\" <end>", 1},
+        {"say \"hi\"", "done \"hi\" <end>", 1},
+        {"say \"hi\"", "done \"\\\\\" <end>", 0},
+        {"a\nb", "done \"a\\nb\" <end>", 1},
+        {"a\nb", "done \"nb\" <end>", 0},
+        {"", "done \"2025-03-14\" <end>", 1},
+        {"", "done \"2025-03-14 \" <end>", 0},
+        {"", "done \"\" <end>", 1},
+        {"caf\xc3\xa9 au lait", "done \"caf\xc3\xa9\" <end>", 1},
+        {"caf\xc3\xa9", "done \"\xc3\xa9\" <end>", 0},
+        {"", "done \"2025-03\" <end>", 0}, /* half a date */
+        {"in 2025-03", "done \"2025-03\" <end>", 1},
+        {"", "done \"555-7\" <end>", 0},
+        {"", "done \"20251-03-14\" <end>", 0},
+    };
+    o.max_actions = 8;
+    o.max_value_bytes = 256;
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        o.copy_text = cases[i].task;
+        CHECK(segment(cases[i].text, strlen(cases[i].text), 1, &r, &ids), "segment");
+        CHECK(runs(&d, &empty, &o, &ids) == cases[i].ok, "%s on task \"%s\": expected %s",
+              cases[i].text, cases[i].task, cases[i].ok ? "accepted" : "refused");
+    }
+    printf("%ld random decodes (simulator steps and made-up sources): all %ld non-empty copied "
+           "values found by the reference; %ld steps against the naive mask; %zu edge cases\n",
+           decodes, copied, d.naive_steps, sizeof cases / sizeof *cases);
+    CHECK(copied > 200, "too few values decoded (%ld) to show anything", copied);
+    lam_tok_ids_free(&ids);
+    lam_act_list_free(&l);
+    dec_free(&d);
+    return failures;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         fprintf(stderr, "usage: test_grammar MODE\n");
@@ -1133,6 +1312,7 @@ int main(int argc, char **argv) {
             : !strcmp(m, "naive")       ? naive()
             : !strcmp(m, "errors")      ? errors()
             : !strcmp(m, "no_alloc")    ? no_alloc()
+            : !strcmp(m, "copy")        ? copy()
                                         : -1;
     if (r < 0) {
         fprintf(stderr, "unknown mode %s\n", m);

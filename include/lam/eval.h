@@ -35,6 +35,9 @@ typedef struct {
     uint64_t seed;      /* closed-loop tasks */
     int worst;          /* episodes shown step by step in the HTML report */
     FILE *progress;     /* progress bars; NULL: none */
+    FILE *trace;        /* closed-loop episodes as recordings (lam_rollout_rec_write: the model's
+                           actions, the expert's where they differ as targets, the result as
+                           meta), split by split; NULL: none */
 } lam_eval_opts;
 
 void lam_eval_opts_default(lam_eval_opts *o);

@@ -37,6 +37,8 @@
  *   - `select ID "OPTION"` with one of that element's options exactly, quoted and escaped;
  *   - free values (type, press, goto, done) of at most max_value_bytes bytes (after unescaping),
  *     valid UTF-8 (so they map to JSON), escapes \" \\ \n only; press and goto not empty;
+ *   - with opts.copy, the values of those types copied from the task or the observation (whole
+ *     words: a range of the sorted word-start suffixes narrowed byte by byte), or ISO dates;
  *   - `scroll up|down [ID]`, `press ["KEY"|ID "KEY"]` as lam_act_print writes them.
  *
  * Threads: a lam_grammar is immutable after create and may be shared by any number of threads;
@@ -77,15 +79,28 @@ size_t lam_grammar_mask_words(const lam_grammar *g);
 #define LAM_GRAM_MAX_VALUE_BYTES 65536
 
 typedef struct {
-    int max_actions;     /* 1..LAM_GRAM_MAX_ACTIONS; default 8 */
-    int max_value_bytes; /* 0..LAM_GRAM_MAX_VALUE_BYTES bytes of a free value; default 256. At
-                            the limit only the closing quote is allowed; a UTF-8 character is
-                            never started when it would not fit. With 0, press and goto (which
-                            need a value) are not allowed. Select options are not limited. */
-    unsigned types;      /* bit t set: action type t (lam_action_type) may be used; 0: every
-                            type. Types that are not set are never allowed, so an answer may
-                            have no action at all to start with: begin then fails. */
+    int max_actions;       /* 1..LAM_GRAM_MAX_ACTIONS; default 8 */
+    int max_value_bytes;   /* 0..LAM_GRAM_MAX_VALUE_BYTES bytes of a free value; default 256. At
+                              the limit only the closing quote is allowed; a UTF-8 character is
+                              never started when it would not fit. With 0, press and goto (which
+                              need a value) are not allowed. Select options are not limited. */
+    unsigned types;        /* bit t set: action type t (lam_action_type) may be used; 0: every
+                              type. Types that are not set are never allowed, so an answer may
+                              have no action at all to start with: begin then fails. */
+    unsigned copy;         /* bit t set: the free value of action type t is copied. After
+                              unescaping it is a piece of copy_text (the task) or of an element's
+                              name, value or options that starts at a word start and ends at a
+                              word end (docs/decoding.md, "Copied values"), or an ISO date
+                              (YYYY-MM-DD, a date the task wrote in words that a form wants as
+                              2025-03-14; only with max_value_bytes >= 10), or empty. 0: free
+                              values (the default); LAM_GRAM_COPY_VALUES: type and done. Bits of
+                              types without a free value are ignored. Invalid UTF-8 in a source
+                              is never copied (it splits the source). */
+    const char *copy_text; /* NUL-terminated; NULL: none. Read by begin only (not kept). */
 } lam_gram_opts;
+
+/* The types whose values come from the task or the page: what is typed and the answer. */
+#define LAM_GRAM_COPY_VALUES ((1u << LAM_ACT_TYPE) | (1u << LAM_ACT_DONE))
 
 void lam_gram_opts_default(lam_gram_opts *o);
 

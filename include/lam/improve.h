@@ -33,6 +33,7 @@ typedef struct {
     int64_t warmup;
     int eval_episodes; /* closed-loop episodes per held-out split after each round */
     int baseline;      /* also train plain for rounds * steps from the checkpoint */
+    int free_values;   /* rollouts and evaluations decode free values (lam_agent_opts.copy 0) */
     const char *backend;
     int threads;
     uint64_t seed;

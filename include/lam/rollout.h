@@ -59,6 +59,31 @@ void lam_rollout_opts_default(lam_rollout_opts *o);
 lam_status lam_rollouts(lam_agent *agent, const lam_rollout_task *tasks, int n,
                         const lam_rollout_opts *o, lam_rollout_result *res, lam_error *err);
 
+/* Recording rollouts as recordings (docs/formats.md): each episode's states, the model's action
+ * in each (what later steps' history shows) and, where it differs, the simulator expert's
+ * action there as the step's target (DAgger's label). An action the simulator refused changed
+ * nothing and is left out. Attach to the options of lam_rollouts; the episodes are then
+ * eps[0..n), ids "PREFIX-00012", the split given. */
+typedef struct {
+    lam_episode *eps; /* (n) */
+    int *cap;         /* (n) steps allocated per episode */
+    int n;
+    char prefix[64], split[64];
+    int64_t states, corrections; /* steps recorded, of which targets */
+    lam_error *err;
+} lam_rollout_rec;
+
+lam_status lam_rollout_rec_init(lam_rollout_rec *r, int n, lam_error *err);
+/* Empties the episodes (freed) and the counts; the next rollouts record with these names. */
+void lam_rollout_rec_reset(lam_rollout_rec *r, const char *prefix, const char *split);
+/* Sets o's hook, after and user so that lam_rollouts records into r. */
+void lam_rollout_rec_attach(lam_rollout_rec *r, lam_rollout_opts *o);
+/* Writes the episodes that have a step as JSONL lines to f; with res (n results of the same
+ * rollouts), each with "meta": {"success", "steps", "invalid", "no_answer"}. *written: lines. */
+lam_status lam_rollout_rec_write(const lam_rollout_rec *r, FILE *f, const lam_rollout_result *res,
+                                 int *written, lam_error *err);
+void lam_rollout_rec_free(lam_rollout_rec *r);
+
 #ifdef __cplusplus
 }
 #endif

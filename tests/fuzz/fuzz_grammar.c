@@ -6,8 +6,11 @@
  * equals the naive one at every step; the mask is never empty before done; lam_gram_allows and
  * lam_gram_apply agree with the mask; every intermediate text is a prefix the parser says ended
  * too early; a finished text parses, passes lam_act_check against the observation, is
- * canonical, and keeps the limits. The tokenizer is a small one trained once on action texts
- * (the byte tokens are all there, so every text can be spelled). */
+ * canonical, and keeps the limits. With copied values (lam_gram_opts.copy, a task made of the
+ * same pieces as the options), every copied value is one the reference (copy_ref.h) finds in
+ * the task or a text of the observation between word boundaries, or an ISO date. The tokenizer is a
+ * small one trained once on action texts (the byte tokens are all there, so every text can be
+ * spelled). */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdint.h>
@@ -18,6 +21,7 @@
 #include "lam/actlang.h"
 #include "lam/grammar.h"
 #include "lam/tokenizer.h"
+#include "../copy_ref.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -88,6 +92,13 @@ static int bit(const uint32_t *b, int32_t t) {
 
 #define MAX_EL 10
 
+/* A broken invariant: says which, then aborts (the fuzzer keeps the input). */
+#define FAIL()                                                                                     \
+    do {                                                                                           \
+        fprintf(stderr, "fuzz_grammar: invariant of line %d broken\n", __LINE__);                  \
+        abort();                                                                                   \
+    } while (0)
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     world *w = get_world();
     src in = {data, size, 0};
@@ -128,26 +139,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             }
         }
     }
+    char task[128] = "";
+    unsigned cp = take(&in);
+    if (cp & 1) { /* copied values: of type and done, or of the types in the next byte */
+        o.copy = cp & 2 ? take(&in) | (cp & 8 ? 1u << LAM_ACT_DONE : 0) : LAM_GRAM_COPY_VALUES;
+        unsigned tl = take(&in) % 8;
+        for (unsigned m = 0; m < tl; m++) strcat(task, opt_pool[take(&in) % 16]);
+        o.copy_text = cp & 4 ? NULL : task;
+    }
     lam_error err = {0};
-    if (lam_gram_seq_begin(w->s, &obs, &o, &err) != LAM_OK) abort();
+    if (lam_gram_seq_begin(w->s, &obs, &o, &err) != LAM_OK) FAIL();
     for (int accepted = 0; !lam_gram_done(w->s) && in.i < in.n; accepted++) {
-        if (accepted > 2000) abort(); /* the limits bound every text */
-        if (lam_gram_mask(w->s, w->fast, &err) != LAM_OK) abort();
-        if (lam_gram_mask_naive(w->s, w->naive, &err) != LAM_OK) abort();
-        if (memcmp(w->fast, w->naive, w->words * sizeof *w->fast)) abort();
+        if (accepted > 2000) FAIL(); /* the limits bound every text */
+        if (lam_gram_mask(w->s, w->fast, &err) != LAM_OK) FAIL();
+        if (lam_gram_mask_naive(w->s, w->naive, &err) != LAM_OK) FAIL();
+        if (memcmp(w->fast, w->naive, w->words * sizeof *w->fast)) FAIL();
         int32_t allowed = 0;
         for (int32_t t = 0; t < w->V; t++) {
             allowed += bit(w->fast, t);
-            if (bit(w->fast, t) != lam_gram_allows(w->s, t)) abort();
+            if (bit(w->fast, t) != lam_gram_allows(w->s, t)) FAIL();
         }
-        if (allowed == 0) abort(); /* no dead ends */
+        if (allowed == 0) FAIL(); /* no dead ends */
         unsigned c = take(&in);
         unsigned k = take(&in) << 8 | take(&in);
         int32_t tok;
         if (c < 16) { /* any token: accepted exactly when allowed */
             tok = (int32_t)(k % (unsigned)w->V);
             lam_status st = lam_gram_accept(w->s, tok, &err);
-            if ((st == LAM_OK) != bit(w->fast, tok)) abort();
+            if ((st == LAM_OK) != bit(w->fast, tok)) FAIL();
             if (st != LAM_OK) {
                 accepted--;
                 continue;
@@ -156,36 +175,39 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             if (c < 32) { /* apply agrees with the mask, padding included */
                 int32_t row = w->V + 64;
                 for (int32_t t = 0; t < row; t++) w->logits[t] = 0;
-                if (lam_gram_apply(w->s, w->logits, row, &err) != LAM_OK) abort();
+                if (lam_gram_apply(w->s, w->logits, row, &err) != LAM_OK) FAIL();
                 for (int32_t t = 0; t < row; t++)
-                    if (isinf(w->logits[t]) == (t < w->V && bit(w->fast, t))) abort();
+                    if (isinf(w->logits[t]) == (t < w->V && bit(w->fast, t))) FAIL();
             }
             unsigned want = k % (unsigned)allowed;
             for (tok = 0; tok < w->V; tok++)
                 if (bit(w->fast, tok) && want-- == 0) break;
-            if (lam_gram_accept(w->s, tok, &err) != LAM_OK) abort();
+            if (lam_gram_accept(w->s, tok, &err) != LAM_OK) FAIL();
         }
         size_t len, off = 0;
         const char *txt = lam_gram_text(w->s, &len);
         lam_status st = lam_act_parse(txt, len, &w->l, &off, NULL);
-        if (lam_gram_done(w->s) ? st != LAM_OK : (st == LAM_OK || off != len)) abort();
+        if (lam_gram_done(w->s) ? st != LAM_OK : (st == LAM_OK || off != len)) FAIL();
     }
     if (!lam_gram_done(w->s)) return 0;
     size_t len, off = 0, clen;
     const char *txt = lam_gram_text(w->s, &len);
-    if (lam_act_parse(txt, len, &w->l, &off, &err) != LAM_OK) abort();
-    if (lam_act_check(w->l.items, w->l.n, &obs, &err) != LAM_OK) abort();
+    if (lam_act_parse(txt, len, &w->l, &off, &err) != LAM_OK) FAIL();
+    if (lam_act_check(w->l.items, w->l.n, &obs, &err) != LAM_OK) FAIL();
     char canon[4096];
     if (lam_act_print(w->l.items, w->l.n, 0, canon, sizeof canon, &clen, &err) != LAM_OK ||
         clen != len || memcmp(canon, txt, len))
-        abort();
-    if (w->l.n > o.max_actions) abort();
+        FAIL();
+    if (w->l.n > o.max_actions) FAIL();
     for (int i = 0; i < w->l.n; i++) {
         const lam_action *a = &w->l.items[i];
-        if (a->type == LAM_ACT_DONE && i != w->l.n - 1) abort();
+        if (a->type == LAM_ACT_DONE && i != w->l.n - 1) FAIL();
         if (a->value && a->type != LAM_ACT_SELECT && a->type != LAM_ACT_SCROLL &&
             strlen(a->value) > (size_t)o.max_value_bytes)
-            abort();
+            FAIL();
+        if (a->value && (o.copy >> a->type & 1) && a->type != LAM_ACT_SELECT &&
+            a->type != LAM_ACT_SCROLL && !ref_copyable(a->value, o.copy_text, &obs))
+            FAIL();
     }
     return 0;
 }
