@@ -102,12 +102,13 @@ enum { F_SEMI = 1, F_QUOTE = 2, F_ID = 4 };
 typedef struct {
     uint8_t pos, act, sub, flags;
     uint16_t cand;
-    uint8_t num, pad_; /* P_VAL of a copied value: 1 + the bytes of a date matched, 0 */
-    int32_t node;      /* id or option trie node */
-    int32_t count;     /* value bytes (P_VAL) */
-    int32_t nact;      /* actions before the current one */
-    int32_t lo, hi;    /* P_VAL of a copied value: the sorted word-start suffixes whose first
-                          `count` bytes are the value's (unescaped) bytes; lo == hi: none */
+    uint8_t num, dprev; /* P_VAL of a copied value: 1 + the bytes of a date matched (0: none)
+                           and the last of them */
+    int32_t node;       /* id or option trie node */
+    int32_t count;      /* value bytes (P_VAL) */
+    int32_t nact;       /* actions before the current one */
+    int32_t lo, hi;     /* P_VAL of a copied value: the sorted word-start suffixes whose first
+                           `count` bytes are the value's (unescaped) bytes; lo == hi: none */
 } gst;
 
 /* The action type names, in lam_action_type order (checked against lam_action_name). */
@@ -206,11 +207,32 @@ static int viable(const lam_gram_seq *s, int32_t lo, int32_t hi, int32_t d) {
     return 0;
 }
 
-/* The other form a copied value may take: an ISO date. num is 1 + the bytes of it matched so far
- * (0: the value is no date); a date is complete at DATE_LEN bytes. */
+/* The other form a copied value of `type` may take (what a form wants written as a date the
+ * task wrote in words; an answer of done is read, so copied): an ISO date YYYY-MM-DD of the years
+ * 1900 to 2099, months 01 to 12, days 01 to 31. num is 1 + the bytes of it matched so far (0: the
+ * value is no date), prev the last of them; a date is complete at DATE_LEN bytes. */
 #define DATE_LEN 10
-static int date_byte(int at, uint8_t b) {
-    return at == 4 || at == 7 ? b == '-' : b >= '0' && b <= '9';
+static int date_byte(int at, uint8_t prev, uint8_t b) {
+    int d = b >= '0' && b <= '9';
+    switch (at) {
+    case 0:
+        return b == '1' || b == '2';
+    case 1:
+        return b == (prev == '1' ? '9' : '0');
+    case 4:
+    case 7:
+        return b == '-';
+    case 5:
+        return b == '0' || b == '1';
+    case 6:
+        return prev == '0' ? d && b != '0' : b >= '0' && b <= '2';
+    case 8:
+        return b >= '0' && b <= '3';
+    case 9:
+        return prev == '0' ? d && b != '0' : prev == '3' ? b == '0' || b == '1' : d;
+    default:
+        return d;
+    }
 }
 
 /* A value starts: a copied one matching every word start, maybe a date (when one fits). */
@@ -219,7 +241,7 @@ static void value_start(const lam_gram_seq *s, gst *o, int t) {
     o->sub = VS_B;
     o->count = 0;
     o->lo = 0, o->hi = s->n_sa;
-    o->num = (s->copy & ABIT(t)) && s->max_value >= DATE_LEN;
+    o->num = (s->copy & ABIT(t)) && t == LAM_ACT_TYPE && s->max_value >= DATE_LEN;
 }
 
 /* One unescaped byte of a copied value: 0 when the value would be neither the start of a copy
@@ -231,10 +253,11 @@ static int copy_byte(const lam_gram_seq *s, const gst *q, uint8_t raw, gst *o) {
         narrow(s, q->count, raw, &lo, &hi);
         if (!viable(s, lo, hi, q->count + 1)) lo = hi;
     }
-    int num = q->num && q->num <= DATE_LEN && date_byte(q->num - 1, raw) ? q->num + 1 : 0;
+    int num = q->num && q->num <= DATE_LEN && date_byte(q->num - 1, q->dprev, raw) ? q->num + 1 : 0;
     if (lo >= hi && !num) return 0;
     o->lo = lo, o->hi = hi;
     o->num = (uint8_t)num;
+    o->dprev = raw;
     return 1;
 }
 
@@ -1137,8 +1160,8 @@ lam_status lam_gram_seq_begin(lam_gram_seq *s, const lam_observation *obs, const
     }
     s->max_value = o->max_value_bytes;
     LAM_TRY(build_copy(s, obs, o, err));
-    /* a copied value that may not be empty needs a date or a word that fits */
-    int copy_some = o->max_value_bytes >= DATE_LEN || viable(s, 0, s->n_sa, 1);
+    /* a copied value that may not be empty (press, goto: no dates) needs a word that fits */
+    int copy_some = viable(s, 0, s->n_sa, 1);
     s->kw = 0;
     for (int t = 0; t < LAM_ACT_COUNT; t++) {
         int er = lam_action_element_rule((lam_action_type)t);

@@ -1,5 +1,6 @@
 /* copy_ref.h - the tests' own reference for copied values (grammar.h, lam_gram_opts.copy),
- * written from the rule, not from infer/grammar.c: a value is an ISO date (YYYY-MM-DD), or it
+ * written from the rule, not from infer/grammar.c: a value is empty, or (typed, not an answer)
+ * an ISO date (YYYY-MM-DD, years 1900 to 2099, months 01 to 12, days 01 to 31), or it
  * occurs in one source (the task, an element's name, value or options; each split where its UTF-8
  * is invalid) at a word start and ending at a word end. Bytes are spaces (' ', '\t', '\n', '\r'),
  * word bytes (ASCII letters and digits, and every byte >= 0x80) or punctuation (the rest); each
@@ -9,6 +10,7 @@
 #ifndef LAM_TEST_COPY_REF_H
 #define LAM_TEST_COPY_REF_H
 
+#include <stdio.h>
 #include <string.h>
 
 #include "lam/episode.h"
@@ -70,11 +72,19 @@ static int ref_in_source(const char *v, const char *src) {
     return 0;
 }
 
-static int ref_copyable(const char *v, const char *task, const lam_observation *o) {
-    int date = strlen(v) == 10;
-    for (int i = 0; date && i < 10; i++)
-        date = i == 4 || i == 7 ? v[i] == '-' : v[i] >= '0' && v[i] <= '9';
-    if (date || !v[0]) return 1;
+/* YYYY-MM-DD with the year in 1900..2099, the month in 1..12, the day in 1..31. */
+static int ref_date(const char *v) {
+    int y, m, d, n = 0;
+    if (strlen(v) != 10 || v[4] != '-' || v[7] != '-') return 0;
+    for (int i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && (v[i] < '0' || v[i] > '9')) return 0;
+    if (sscanf(v, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || n != 10) return 0;
+    return y >= 1900 && y <= 2099 && m >= 1 && m <= 12 && d >= 1 && d <= 31;
+}
+
+static int ref_copyable(lam_action_type t, const char *v, const char *task,
+                        const lam_observation *o) {
+    if ((t == LAM_ACT_TYPE && ref_date(v)) || !v[0]) return 1;
     if (ref_in_source(v, task)) return 1;
     for (int j = 0; j < o->n_elements; j++) {
         const lam_element *e = &o->elements[j];

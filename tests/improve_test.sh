@@ -38,4 +38,15 @@ for r in rows:
 print("improve: %d episodes, %d states, %d corrections" % (len(eps), len(steps), len(fixed)))
 PY
 grep -q "| 1 |" "$work/table.md" || fail "the printed table has no round 1: $(cat "$work/table.md")"
+# training continued: a round trains --steps steps from step 0 (a fresh schedule), the baseline
+# rounds x steps
+"$py" - "$work/imp" <<'PY' || fail "training did not continue"
+import json, os, sys
+d = sys.argv[1]
+for run, n in (("round-1/run", 2), ("baseline/run", 2)):
+    log = [json.loads(l) for l in open(os.path.join(d, run, "log.jsonl"))]
+    assert [r["step"] for r in log] == list(range(1, n + 1)), (run, [r["step"] for r in log])
+    assert os.path.exists(os.path.join(d, run, "ckpt-%08d.h5" % n)), os.listdir(os.path.join(d, run))
+print("improve: each round trained its steps from step 0")
+PY
 echo "infer improve: ok"

@@ -8,15 +8,15 @@
 # episodes, tasks and step limit): offline on the held-out template, and closed loop in the
 # simulator on fresh tasks of the training templates and of the held-out template. Results do
 # not depend on the thread count, so the figures are those of any run on the same CPU kind.
-# What it asserts: at this budget the model finds the right element on the held-out template
-# (element accuracy 93.5% against the random policy's 23.4%) and, its typed values copied from
-# the task (the decoders' default, docs/decoding.md "Copied values"), gets 49.8% of the steps
-# right against 2.1%; closed loop it solves 23.5% of 200 fresh training-template tasks against
-# 2.5% and 5.5% of 200 held-out-template tasks against 0% (other draws of the tasks give 14% to
-# 22.5% and 4.5% to 8%). The bars sit well below (+0.3 and 0.6; +0.25; 8% and 3x random; 2%
-# and random + 2%) so that another CPU's rounding, which changes the training trajectory,
-# does not flip them. The held-out closed-loop margin is real but small: the model copies
-# passwords and misses emails (it copies another word of the task); docs/results.md.
+# What it asserts: trained with the defaults (a language-model loss on the prompt at weight 0.25
+# beside the actions', `lam train --prompt-loss`; typed values copied from the task when
+# decoding, docs/decoding.md "Copied values"), the model finds the right element on the
+# held-out template 95.1% of the time (the random policy: 23.4%) and gets 64.6% of its steps
+# right (2.1%); closed loop it solves 62% of 200 fresh held-out-template tasks (0%) and 37.5% of
+# 200 training-template tasks (2.5%); other draws of the tasks give 61.5% to 63.5% and 32.5% to
+# 36.5%. The bars sit well below (+0.3 and 0.6; +0.35; 30% and random + 25%; 8% and 3x
+# random) so that another CPU's rounding, which changes the training trajectory, does not flip
+# them (runs of other settings of the same recipe gave 57% to 80% held out).
 # Usage: quality_test.sh LAM WORKDIR [STEPS]
 set -uo pipefail
 lam=$1 work=$2 steps=${3:-1000}
@@ -62,8 +62,8 @@ for name, a, b in rows:
           % (name, 100 * a, 100 * b))
 (ea, er), (sa, sr), (ca, cr), (ha, hr) = [(a, b) for _, a, b in rows]
 assert ea >= 0.6 and ea >= er + 0.3, ("element accuracy", ea, er)
-assert sa >= sr + 0.25, ("step success", sa, sr)
+assert sa >= sr + 0.35, ("step success", sa, sr)
 assert ca >= 0.08 and ca >= 3 * cr, ("closed loop, training templates", ca, cr)
-assert ha >= 0.02 and ha >= hr + 0.02, ("closed loop, held-out template", ha, hr)
+assert ha >= 0.3 and ha >= hr + 0.25, ("closed loop, held-out template", ha, hr)
 PY
 echo "quality learns: ok"

@@ -156,7 +156,7 @@ static void test_valid(const char *data, const char *dir, int index) {
             if (req[i].copy != 0 && v && v[0] &&
                 (l.items[k].type == LAM_ACT_TYPE || l.items[k].type == LAM_ACT_DONE)) {
                 copied++;
-                if (!ref_copyable(v, req[i].task, o) && made_up++ < 3)
+                if (!ref_copyable(l.items[k].type, v, req[i].task, o) && made_up++ < 3)
                     fprintf(stderr, "a value not in the task nor the page: \"%s\"\n", v);
             }
             for (int j = 0; l.items[k].element && j < o->n_elements; j++)

@@ -1165,7 +1165,7 @@ static void check_copied(const lam_act_list *l, const char *task, const lam_obse
         const lam_action *a = &l->items[i];
         if ((a->type != LAM_ACT_TYPE && a->type != LAM_ACT_DONE) || !a->value) continue;
         *n += a->value[0] != 0;
-        CHECK(ref_copyable(a->value, task, obs),
+        CHECK(ref_copyable(a->type, a->value, task, obs),
               "%s: \"%s\" is not a copy from the task \"%s\" nor the page", what, a->value,
               task ? task : "(none)");
     }
@@ -1195,7 +1195,7 @@ static int copy(void) {
             lam_action b = *a;
             snprintf(val, sizeof val, "%s%s", a->value, variant ? "~" : "");
             b.value = val;
-            int ref = ref_copyable(val, W.task[i], &st->obs);
+            int ref = ref_copyable(a->type, val, W.task[i], &st->obs);
             size_t len;
             lam_error err = {0};
             CHECK(lam_act_print(&b, 1, 0, text, sizeof text, &len, &err) == LAM_OK, "%s", err.msg);
@@ -1272,22 +1272,36 @@ static int copy(void) {
         {"say \"hi\"", "done \"\\\\\" <end>", 0},
         {"a\nb", "done \"a\\nb\" <end>", 1},
         {"a\nb", "done \"nb\" <end>", 0},
-        {"", "done \"2025-03-14\" <end>", 1},
-        {"", "done \"2025-03-14 \" <end>", 0},
+        {"", "type e1 \"2025-03-14\" <end>", 1},
+        {"", "done \"2025-03-14\" <end>", 0}, /* an answer is read, never a made-up date */
+        {"", "type e1 \"2025-03-14 \" <end>", 0},
         {"", "done \"\" <end>", 1},
         {"caf\xc3\xa9 au lait", "done \"caf\xc3\xa9\" <end>", 1},
         {"caf\xc3\xa9", "done \"\xc3\xa9\" <end>", 0},
-        {"", "done \"2025-03\" <end>", 0}, /* half a date */
-        {"in 2025-03", "done \"2025-03\" <end>", 1},
-        {"", "done \"555-7\" <end>", 0},
-        {"", "done \"20251-03-14\" <end>", 0},
+        {"", "type e1 \"2025-03\" <end>", 0}, /* half a date */
+        {"in 2025-03", "type e1 \"2025-03\" <end>", 1},
+        {"", "type e1 \"555-7\" <end>", 0},
+        {"", "type e1 \"20251-03-14\" <end>", 0},
+        {"", "type e1 \"2100-01-01\" <end>", 0}, /* no such year here */
+        {"", "type e1 \"1899-12-31\" <end>", 0},
+        {"", "type e1 \"1900-01-01\" <end>", 1},
+        {"", "type e1 \"2025-13-01\" <end>", 0},
+        {"", "type e1 \"2025-00-10\" <end>", 0},
+        {"", "type e1 \"2025-10-00\" <end>", 0},
+        {"", "type e1 \"2025-12-32\" <end>", 0},
+        {"", "type e1 \"2025-12-31\" <end>", 1},
+        {"", "type e1 \"2099-02-29\" <end>", 1},
     };
     o.max_actions = 8;
     o.max_value_bytes = 256;
+    lam_element box;
+    memset(&box, 0, sizeof box);
+    box.id = "e1", box.role = LAM_ROLE_TEXTBOX, box.checked = -1; /* no name: no source */
+    lam_observation one = {"u", NULL, &box, 1};
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         o.copy_text = cases[i].task;
         CHECK(segment(cases[i].text, strlen(cases[i].text), 1, &r, &ids), "segment");
-        CHECK(runs(&d, &empty, &o, &ids) == cases[i].ok, "%s on task \"%s\": expected %s",
+        CHECK(runs(&d, &one, &o, &ids) == cases[i].ok, "%s on task \"%s\": expected %s",
               cases[i].text, cases[i].task, cases[i].ok ? "accepted" : "refused");
     }
     printf("%ld random decodes (simulator steps and made-up sources): all %ld non-empty copied "

@@ -58,9 +58,10 @@ static void rows_free(rows_buf *b) {
     free(b->tok), free(b->tgt), free(b->seg), free(b->mask);
 }
 
-/* Checks one epoch's rows [first, first+rows) against the store: returns per-sample counts. */
+/* Checks one epoch's rows [first, first+rows) against the store: returns per-sample counts.
+ * pw: the loader's prompt_weight (the mask's value on positions that are no target). */
 static void check_epoch(lam_loader *l, lam_h5_reader *r, int64_t first, int64_t rows, int T,
-                        int *seen, int64_t n_samples) {
+                        int *seen, int64_t n_samples, float pw) {
     rows_buf b = rows_new(1, T);
     int32_t *ids = malloc(4 * 8192);
     uint8_t *msk = malloc(8192);
@@ -85,7 +86,7 @@ static void check_epoch(lam_loader *l, lam_h5_reader *r, int64_t first, int64_t 
                 int same = 1;
                 for (int t = 0; t < len && same; t++)
                     same = ids[t] == b.tok[pos + t] && ids[t + 1] == b.tgt[pos + t] &&
-                           (msk[t + 1] ? 1.0f : 0.0f) == b.mask[pos + t];
+                           (msk[t + 1] ? 1.0f : pw) == b.mask[pos + t];
                 if (same && !seen[i])
                     found = i;
                 else if (same && found < 0)
@@ -93,7 +94,7 @@ static void check_epoch(lam_loader *l, lam_h5_reader *r, int64_t first, int64_t 
             }
             EXPECT(found >= 0);
             if (found >= 0) seen[found]++;
-            for (int t = pos; t < end; t++) loss_here += b.mask[t] != 0.0f;
+            for (int t = 0; t < len && found >= 0; t++) loss_here += msk[t + 1] != 0;
             pos = end;
         }
         EXPECT(pos == ntok && ntok <= T);
@@ -138,7 +139,7 @@ static void test_loader(const char *path) {
         int64_t rows, first;
         OK(lam_loader_epoch_rows(l, e, &rows, &first, &err));
         int *seen = calloc((size_t)c.n_samples, sizeof *seen);
-        check_epoch(l, r, first, rows, T, seen, c.n_samples);
+        check_epoch(l, r, first, rows, T, seen, c.n_samples, 0.0f);
         int64_t missing = 0, extra = 0;
         for (int64_t i = 0; i < c.n_samples; i++) {
             missing += want[i] && seen[i] != 1;
@@ -150,6 +151,25 @@ static void test_loader(const char *path) {
                (long long)extra);
         EXPECT(missing == 0 && extra == 0);
         free(seen);
+    }
+    /* with a prompt weight: the same rows, the prompt's positions at that weight */
+    {
+        lam_loader_opts op = o;
+        op.prompt_weight = 0.25f;
+        lam_loader *lp;
+        OK(lam_loader_open(r, "train", &op, &lp, &err));
+        int64_t rows, first;
+        OK(lam_loader_epoch_rows(lp, 0, &rows, &first, &err));
+        int *seen = calloc((size_t)c.n_samples, sizeof *seen);
+        check_epoch(lp, r, first, rows, T, seen, c.n_samples, 0.25f);
+        int64_t missing = 0;
+        for (int64_t i = 0; i < c.n_samples; i++) missing += want[i] && seen[i] != 1;
+        printf("loader: prompt weight 0.25: epoch 0 the same samples (%lld missing), targets 1, "
+               "prompt 0.25, padding 0\n",
+               (long long)missing);
+        EXPECT(missing == 0);
+        free(seen);
+        lam_loader_close(lp);
     }
     /* a row read alone (a resumed run) equals the row read in sequence; another seed gives
      * another order, the same seed the same */

@@ -302,7 +302,7 @@ lam_status lam_loader_rows(lam_loader *l, int64_t g, int n, int32_t *tokens, int
             for (int32_t t = 0; t < len; t++) {
                 tk[pos + t] = ids[t];
                 tg[pos + t] = ids[t + 1];
-                mk[pos + t] = msk[t + 1] ? 1.0f : 0.0f;
+                mk[pos + t] = msk[t + 1] ? 1.0f : l->o.prompt_weight;
                 sg[pos + t] = (int32_t)pos;
                 nloss += msk[t + 1] != 0;
             }

@@ -49,6 +49,9 @@ static const char *usage =
     "  --eps X              AdamW epsilon                                 [1e-8]\n"
     "  --wd X               weight decay (matrices only; not norms, embeddings) [0.1]\n"
     "  --clip X             global gradient-norm limit (0: none)          [1.0]\n"
+    "  --prompt-loss W      weight of the prompt's tokens in the loss beside the actions'\n"
+    "                       (1): a language-model loss on task, page and history;\n"
+    "                       0: the actions only                            [0.25]\n"
     "  --seed S             weights and data order                        [1]\n"
     "output:\n"
     "  --out DIR            checkpoints and log.jsonl                     [out/run]\n"
@@ -98,6 +101,7 @@ int lam_train_main(int argc, char **argv) {
         {"--eps", LAM_FLAG_FLOAT, &o.eps, 1e-30, 1, 0},
         {"--wd", LAM_FLAG_FLOAT, &o.weight_decay, 0, 10, 0},
         {"--clip", LAM_FLAG_FLOAT, &o.clip, 0, 1e9, 0},
+        {"--prompt-loss", LAM_FLAG_FLOAT, &o.prompt_loss, 0, 1, 0},
         {"--seed", LAM_FLAG_I64, &o.seed, 0, 9.007199254740992e15, 0},
         {"--out", LAM_FLAG_STR, &o.out_dir, 0, 0, 0},
         {"--log", LAM_FLAG_STR, &o.log_path, 0, 0, 0},

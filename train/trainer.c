@@ -50,6 +50,7 @@ void lam_train_opts_default(lam_train_opts *o) {
     o->eps = 1e-8f;
     o->weight_decay = 0.1f;
     o->clip = 1.0f;
+    o->prompt_loss = 0.25f;
     o->seed = 1;
     o->eval_every = 100;
     o->eval_rows = 64;
@@ -156,14 +157,14 @@ static char *state_json(const lam_train_opts *o, int64_t step, int64_t next_row,
                         double tokens_seen, const lam_h5_params *pp) {
     json_t *j = json_pack(
         "{s:I, s:I, s:I, s:i, s:i, s:i, s:i, s:I, s:f, s:f, s:I, s:f, s:f, s:f, "
-        "s:f, s:f, s:s, s:s, s:s, s:i, s:f}",
+        "s:f, s:f, s:s, s:s, s:s, s:i, s:f, s:f}",
         "step", (json_int_t)step, "next_row", (json_int_t)next_row, "seed", (json_int_t)o->seed,
         "seq", o->seq, "batch", o->batch, "micro", o->micro, "window", o->window, "steps",
         (json_int_t)o->steps, "lr", (double)o->lr, "min_lr", (double)o->min_lr, "warmup",
         (json_int_t)o->warmup, "beta1", (double)o->beta1, "beta2", (double)o->beta2, "eps",
         (double)o->eps, "weight_decay", (double)o->weight_decay, "clip", (double)o->clip, "data",
         o->data, "split", o->split, "valid_split", o->valid_split ? o->valid_split : "", "ranks",
-        ranks, "tokens_seen", tokens_seen);
+        ranks, "tokens_seen", tokens_seen, "prompt_loss", (double)o->prompt_loss);
     /* how the dataset's prompts were made: inference must build its prompts the same way */
     json_t *pr = json_pack("{s:i, s:I, s:i, s:i, s:i}", "history_k", pp->history_k, "obs_budget",
                            (json_int_t)pp->obs_budget, "shots", pp->shots, "max_seq_len",
@@ -205,7 +206,7 @@ lam_status lam_train_opts_from_json(const char *text, const char *where, lam_tra
         {"window", 0, &o->window}, {"steps", 1, &o->steps},   {"lr", 2, &o->lr},
         {"min_lr", 2, &o->min_lr}, {"warmup", 1, &o->warmup}, {"beta1", 2, &o->beta1},
         {"beta2", 2, &o->beta2},   {"eps", 2, &o->eps},       {"weight_decay", 2, &o->weight_decay},
-        {"clip", 2, &o->clip},     {"seed", 3, &o->seed}};
+        {"clip", 2, &o->clip},     {"seed", 3, &o->seed},     {"prompt_loss", 2, &o->prompt_loss}};
     lam_status st = LAM_OK;
     for (size_t i = 0; i < sizeof f / sizeof f[0] && st == LAM_OK; i++) {
         double v = 0;
@@ -430,7 +431,7 @@ static lam_status setup(run *R, lam_train_result *res, lam_error *err) {
             st = lam_error_set(err, LAM_ERR_INVALID,
                                "%s: the checkpoint's tokenizer is not the tokenizer of %s", ckpath,
                                o->data);
-        if (st == LAM_OK)
+        if (st == LAM_OK && o->resume) /* --init starts at step 0: a fresh schedule and order */
             st =
                 state_position(ck.train_json, ckpath, &R->step, &R->next_row, &R->tokens_seen, err);
         if (st == LAM_OK && !o->vocab_from_data) st = same_config(&ck.cfg, &o->cfg, ckpath, err);
@@ -469,9 +470,11 @@ static lam_status setup(run *R, lam_train_result *res, lam_error *err) {
     lo.T = o->seq;
     lo.seed = o->seed;
     lo.window = o->window;
+    lo.prompt_weight = o->prompt_loss;
     LAM_TRY(lam_loader_open(R->rd, o->split, &lo, &R->train, err));
     if (o->valid_split && o->valid_split[0]) {
         lo.shuffle = 0;
+        lo.prompt_weight = 0; /* the validation loss is the actions' */
         lam_status vs = lam_loader_open(R->rd, o->valid_split, &lo, &R->valid, err);
         if (vs != LAM_OK && o->info && rank == 0)
             fprintf(o->info, "train: no validation loss (%s)\n", err->msg);
@@ -532,10 +535,12 @@ static lam_status step(run *R, double *sums, float *loss, float *norm, double *d
     LAM_TRY(lam_loader_rows(R->train, R->next_row + (int64_t)rank * R->rows, R->rows, R->tokens,
                             R->targets, R->mask, R->seg, &ntok, &nloss, err));
     *data_s = lam_now_s() - t0;
-    double msum = 0.0;
+    double msum = 0.0; /* the weights: a mean over the actions' positions and, with a prompt loss,
+                          the prompt's at their weight */
     for (int64_t i = 0; i < (int64_t)R->rows * T; i++) msum += R->mask[i];
     sums[0] = msum, sums[1] = (double)ntok, sums[2] = (o->stop && *o->stop) ? 1.0 : 0.0;
-    LAM_TRY(lam_comm_allreduce_sum_f64(R->comm, sums, 3, err));
+    sums[3] = (double)nloss;
+    LAM_TRY(lam_comm_allreduce_sum_f64(R->comm, sums, 4, err));
     if (sums[2] > 0) return LAM_OK; /* a rank was asked to stop: nobody steps */
     LAM_TRY(lam_model_zero_grad(m, err));
     double lsum = 0.0;
@@ -600,7 +605,7 @@ static lam_status loop(run *R, lam_train_result *res, lam_error *err) {
     float loss = NAN, norm = NAN, val = NAN;
     char extra[192];
     while (R->step < o->steps) {
-        double t0 = lam_now_s(), sums[3], data_s = 0.0;
+        double t0 = lam_now_s(), sums[4], data_s = 0.0;
         LAM_TRY(step(R, sums, &loss, &norm, &data_s, err));
         if (sums[2] > 0) { /* interrupted */
             res->interrupted = 1;
@@ -618,7 +623,7 @@ static lam_status loop(run *R, lam_train_result *res, lam_error *err) {
                     "{\"step\":%lld,\"loss\":%.6f,\"lr\":%.6g,\"grad_norm\":%.6g,\"tokens\":%.0f,"
                     "\"loss_tokens\":%.0f,\"tok_s\":%.1f,\"step_ms\":%.2f,\"data_ms\":%.3f,"
                     "\"elapsed_s\":%.3f",
-                    (long long)R->step, loss, lam_train_lr(o, R->step), norm, sums[1], sums[0],
+                    (long long)R->step, loss, lam_train_lr(o, R->step), norm, sums[1], sums[3],
                     tok_s, 1e3 * dt, 1e3 * data_s, elapsed);
             if (eval_now) fprintf(R->log, ",\"val_loss\":%.6f", val);
             fprintf(R->log, "}\n");

@@ -90,10 +90,11 @@ typedef struct {
     unsigned copy;         /* bit t set: the free value of action type t is copied. After
                               unescaping it is a piece of copy_text (the task) or of an element's
                               name, value or options that starts at a word start and ends at a
-                              word end (docs/decoding.md, "Copied values"), or an ISO date
-                              (YYYY-MM-DD, a date the task wrote in words that a form wants as
-                              2025-03-14; only with max_value_bytes >= 10), or empty. 0: free
-                              values (the default); LAM_GRAM_COPY_VALUES: type and done. Bits of
+                              word end (docs/decoding.md, "Copied values"), or for type an
+                              ISO date (YYYY-MM-DD, years 1900-2099, months 01-12, days 01-31:
+                              a date the task wrote in words that a form wants as 2025-03-14;
+                              only with max_value_bytes >= 10), or empty. 0: free values (the
+                              default); LAM_GRAM_COPY_VALUES: type and done. Bits of
                               types without a free value are ignored. Invalid UTF-8 in a source
                               is never copied (it splits the source). */
     const char *copy_text; /* NUL-terminated; NULL: none. Read by begin only (not kept). */

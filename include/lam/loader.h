@@ -24,6 +24,8 @@ typedef struct {
     int window;    /* samples packed together by first fit (>= 1; default 512) */
     int64_t max_in_memory; /* tokens of the split read once into memory when at most this many
                               (default 1<<28); above, each sample is read from the file */
+    float prompt_weight;   /* the mask's value on the samples' other positions (the prompt:
+                              an auxiliary language-model loss); default 0 */
 } lam_loader_opts;
 
 void lam_loader_opts_default(lam_loader_opts *o);

@@ -41,8 +41,12 @@ typedef struct {
     float lr, min_lr; /* peak and final learning rate */
     int64_t warmup;   /* steps of linear warmup from 0 */
     float beta1, beta2, eps, weight_decay;
-    float clip;    /* global gradient norm limit (0: no clipping) */
-    uint64_t seed; /* weights and data order */
+    float clip;        /* global gradient norm limit (0: no clipping) */
+    float prompt_loss; /* weight of the prompt's positions in the training loss (a language-model
+                          loss on the task, the page and the history beside the actions' loss,
+                          whose weight is 1; the loss is the weighted mean); 0: actions only;
+                          default 0.25. The validation loss is always the actions' alone. */
+    uint64_t seed;     /* weights and data order */
     /* evaluation and output */
     int64_t eval_every;   /* steps between validation losses (0: at the end only) */
     int eval_rows;        /* rows of the validation split per evaluation (0: all) */

@@ -206,7 +206,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             strlen(a->value) > (size_t)o.max_value_bytes)
             FAIL();
         if (a->value && (o.copy >> a->type & 1) && a->type != LAM_ACT_SELECT &&
-            a->type != LAM_ACT_SCROLL && !ref_copyable(a->value, o.copy_text, &obs))
+            a->type != LAM_ACT_SCROLL && !ref_copyable(a->type, a->value, o.copy_text, &obs))
             FAIL();
     }
     return 0;
