@@ -238,6 +238,17 @@ static void test_lr(void) {
     EXPECT(fabsf(lam_train_lr(&o, 60) - 5.5e-4f) < 1e-9f); /* halfway down */
     o.warmup = 0;
     EXPECT(lam_train_lr(&o, 1) < 1e-3f && lam_train_lr(&o, 1) > 0.99e-3f);
+    /* a checkpoint's options: the prompt loss it recorded; none recorded: trained without one */
+    lam_train_opts p;
+    lam_train_opts_default(&p);
+    EXPECT(p.prompt_loss == 0.25f);
+    OK(lam_train_opts_from_json("{\"steps\": 7, \"prompt_loss\": 0.5}", "t", &p, &err));
+    EXPECT(p.steps == 7 && p.prompt_loss == 0.5f);
+    OK(lam_train_opts_from_json("{\"steps\": 8}", "t", &p, &err));
+    EXPECT(p.steps == 8 && p.prompt_loss == 0.0f);
+    EXPECT(lam_train_opts_from_json("{\"prompt_loss\": \"x\"}", "t", &p, &err) == LAM_ERR_INVALID);
+    printf("lr: a checkpoint's prompt loss is kept; one without it trained without (%s)\n",
+           err.msg);
 }
 
 /* ---- checkpoints ----------------------------------------------------------------------- */

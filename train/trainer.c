@@ -219,6 +219,8 @@ lam_status lam_train_opts_from_json(const char *text, const char *where, lam_tra
         if (f[i].kind == 3)
             *(uint64_t *)f[i].p = (uint64_t)json_integer_value(json_object_get(j, f[i].name));
     }
+    /* a checkpoint from before the prompt loss was trained on the actions alone */
+    if (st == LAM_OK && !json_object_get(j, "prompt_loss")) o->prompt_loss = 0.0f;
     json_decref(j);
     return st;
 }
