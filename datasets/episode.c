@@ -749,7 +749,7 @@ static void write_element(sbuf *b, const lam_element *e) {
     sb_put(b, "}", 1);
 }
 
-static void write_episode(sbuf *b, const lam_episode *ep) {
+static void write_episode(sbuf *b, const lam_episode *ep, const char *meta) {
     sb_put(b, "{", 1);
     sb_field(b, "id", ep->id, 1);
     sb_field(b, "task", ep->task, 0);
@@ -781,10 +781,20 @@ static void write_episode(sbuf *b, const lam_episode *ep) {
         }
         sb_lit(b, "}}");
     }
-    sb_lit(b, "]}\n");
+    sb_lit(b, "]");
+    if (meta) {
+        sb_lit(b, ",\"meta\":");
+        sb_put(b, meta, strlen(meta));
+    }
+    sb_lit(b, "}\n");
 }
 
 lam_status lam_episode_write(FILE *f, const lam_episode *ep, lam_error *err) {
+    return lam_episode_write_meta(f, ep, NULL, err);
+}
+
+lam_status lam_episode_write_meta(FILE *f, const lam_episode *ep, const char *meta,
+                                  lam_error *err) {
     lam_problem first[1];
     lam_problems probs;
     lam_problems_init(&probs, first, 1);
@@ -798,7 +808,7 @@ lam_status lam_episode_write(FILE *f, const lam_episode *ep, lam_error *err) {
                              probs.n, probs.n == 1 ? "" : "s");
     }
     sbuf b = {0};
-    write_episode(&b, ep);
+    write_episode(&b, ep, meta);
     if (b.oom) {
         free(b.p);
         return lam_error_set(err, LAM_ERR_NOMEM, "lam_episode_write: out of memory");

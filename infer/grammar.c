@@ -1177,7 +1177,6 @@ lam_status lam_gram_seq_begin(lam_gram_seq *s, const lam_observation *obs, const
                              "this observation");
     s->obs = obs;
     s->max_actions = o->max_actions;
-    s->max_value = o->max_value_bytes;
     memset(&s->st, 0, sizeof s->st);
     s->st.pos = P_KW;
     s->st.cand = s->kw;

@@ -6,7 +6,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "lam/rollout.h"
 
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -231,29 +230,13 @@ lam_status lam_rollout_rec_write(const lam_rollout_rec *r, FILE *f, const lam_ro
     for (int i = 0; i < r->n; i++) {
         const lam_episode *ep = &r->eps[i];
         if (ep->n_steps == 0) continue;
-        if (!res) {
-            LAM_TRY(lam_episode_write(f, ep, err));
-            (*written)++;
-            continue;
-        }
-        /* the episode's line, with its result as meta */
-        char *buf = NULL;
-        size_t len = 0;
-        FILE *m = open_memstream(&buf, &len);
-        if (!m) return lam_error_set(err, LAM_ERR_NOMEM, "rollout recorder: out of memory");
-        lam_status st = lam_episode_write(m, ep, err);
-        fclose(m);
-        json_t *j = st == LAM_OK ? json_loadb(buf, len, 0, NULL) : NULL;
-        free(buf);
-        if (st != LAM_OK) return st;
-        if (!j) return lam_error_set(err, LAM_ERR_INVALID, "rollout recorder: episode %s", ep->id);
-        json_object_set_new(j, "meta",
-                            json_pack("{s:b, s:i, s:i, s:b}", "success", res[i].success, "steps",
-                                      res[i].steps, "invalid", res[i].invalid, "no_answer",
-                                      res[i].no_answer));
-        int bad = json_dumpf(j, f, JSON_COMPACT) != 0 || fputc('\n', f) == EOF;
-        json_decref(j);
-        if (bad) return lam_error_set(err, LAM_ERR_IO, "rollout recorder: write failed");
+        char meta[128];
+        if (res)
+            snprintf(meta, sizeof meta,
+                     "{\"success\":%s,\"steps\":%d,\"invalid\":%d,\"no_answer\":%s}",
+                     res[i].success ? "true" : "false", res[i].steps, res[i].invalid,
+                     res[i].no_answer ? "true" : "false");
+        LAM_TRY(lam_episode_write_meta(f, ep, res ? meta : NULL, err));
         (*written)++;
     }
     return LAM_OK;

@@ -143,6 +143,9 @@ lam_status lam_observation_copy(lam_observation *dst, const lam_observation *src
 /* Writes ep as one JSON line (with the trailing newline) to f. An episode that fails
  * lam_episode_check is refused (LAM_ERR_INVALID naming its first problem; nothing written). */
 lam_status lam_episode_write(FILE *f, const lam_episode *ep, lam_error *err);
+/* The same with the episode's "meta" member: meta is the text of a JSON object, written as is
+ * (the caller's; NULL: none). */
+lam_status lam_episode_write_meta(FILE *f, const lam_episode *ep, const char *meta, lam_error *err);
 /* Element with this id, or NULL. */
 const lam_element *lam_observation_find(const lam_observation *obs, const char *id);
 
