@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "lam/actlang.h"
+#include "lam/dates.h"
 
 /* ---------------------------------------------------------------------------------------- */
 /* 1. The vocabulary                                                                          */
@@ -156,6 +157,11 @@ struct lam_gram_seq {
     int32_t *sa;    /* (n_sa) the positions a copied value may start at, by their suffix */
     int32_t *tmp;   /* (n_sa) scratch of the sort */
     int32_t n_src, n_sa;
+    int32_t date_from; /* src positions from here on are the ISO dates of the prompt's date
+                          mentions (section 3): copied by `type` only */
+    int date_any;      /* a mention without a year and no year written: any calendar date */
+    char dates[LAM_GRAM_MAX_DATES][11]; /* (n_dates) those ISO dates, distinct */
+    int n_dates;
     size_t cap_src, cap_nend, cap_sa, cap_tmp;
 };
 
@@ -199,18 +205,27 @@ static void narrow(const lam_gram_seq *s, int32_t d, uint8_t b, int32_t *lo, int
     *lo = a, *hi = e;
 }
 
-/* Whether a value matching sa[lo, hi) at depth d can still end within max_value bytes. */
-static int viable(const lam_gram_seq *s, int32_t lo, int32_t hi, int32_t d) {
-    for (int32_t i = lo; i < hi; i++)
-        if (s->nend[s->sa[i] + d] != INT32_MAX && s->nend[s->sa[i] + d] - s->sa[i] <= s->max_value)
+/* Whether action t may copy from the source at x (the dates are for `type` only). */
+static int source_for(const lam_gram_seq *s, int32_t x, int t) {
+    return x < s->date_from || t == LAM_ACT_TYPE;
+}
+
+/* Whether a value of action t matching sa[lo, hi) at depth d can still end within max_value
+ * bytes. */
+static int viable(const lam_gram_seq *s, int32_t lo, int32_t hi, int32_t d, int t) {
+    for (int32_t i = lo; i < hi; i++) {
+        int32_t x = s->sa[i];
+        if (s->nend[x + d] != INT32_MAX && s->nend[x + d] - x <= s->max_value &&
+            source_for(s, x, t))
             return 1;
+    }
     return 0;
 }
 
-/* The other form a copied value of `type` may take (what a form wants written as a date the
- * task wrote in words; an answer of done is read, so copied): an ISO date YYYY-MM-DD of the years
- * 1900 to 2099, months 01 to 12, days 01 to 31. num is 1 + the bytes of it matched so far (0: the
- * value is no date), prev the last of them; a date is complete at DATE_LEN bytes. */
+/* The other form a copied value of `type` may take when the prompt writes a date without a year
+ * and no year anywhere (date_any): an ISO date YYYY-MM-DD of the years 1900 to 2099, months 01
+ * to 12, days 01 to 31. num is 1 + the bytes of it matched so far (0: the value is no date), prev
+ * the last of them; a date is complete at DATE_LEN bytes. */
 #define DATE_LEN 10
 static int date_byte(int at, uint8_t prev, uint8_t b) {
     int d = b >= '0' && b <= '9';
@@ -241,7 +256,7 @@ static void value_start(const lam_gram_seq *s, gst *o, int t) {
     o->sub = VS_B;
     o->count = 0;
     o->lo = 0, o->hi = s->n_sa;
-    o->num = (s->copy & ABIT(t)) && t == LAM_ACT_TYPE && s->max_value >= DATE_LEN;
+    o->num = (s->copy & ABIT(t)) && t == LAM_ACT_TYPE && s->date_any && s->max_value >= DATE_LEN;
 }
 
 /* One unescaped byte of a copied value: 0 when the value would be neither the start of a copy
@@ -251,7 +266,7 @@ static int copy_byte(const lam_gram_seq *s, const gst *q, uint8_t raw, gst *o) {
     int32_t lo = q->lo, hi = q->hi;
     if (lo < hi) {
         narrow(s, q->count, raw, &lo, &hi);
-        if (!viable(s, lo, hi, q->count + 1)) lo = hi;
+        if (!viable(s, lo, hi, q->count + 1, q->act)) lo = hi;
     }
     int num = q->num && q->num <= DATE_LEN && date_byte(q->num - 1, q->dprev, raw) ? q->num + 1 : 0;
     if (lo >= hi && !num) return 0;
@@ -266,7 +281,8 @@ static int copy_byte(const lam_gram_seq *s, const gst *q, uint8_t raw, gst *o) {
 static int copy_may_end(const lam_gram_seq *s, const gst *q) {
     if (q->count == 0 || q->num == DATE_LEN + 1) return 1;
     for (int32_t i = q->lo; i < q->hi; i++)
-        if (s->nend[s->sa[i] + q->count] == s->sa[i] + q->count) return 1;
+        if (s->nend[s->sa[i] + q->count] == s->sa[i] + q->count && source_for(s, s->sa[i], q->act))
+            return 1;
     return 0;
 }
 
@@ -936,9 +952,30 @@ static int utf8_char(const uint8_t *p, size_t n) {
     return need;
 }
 
-/* One source: its bytes counted into *n (with its 0) or, with s, appended to s->src, invalid
- * UTF-8 replaced by 0 (a copy never spans it, and a character begun can always be finished). */
-static void copy_source(lam_gram_seq *s, const char *x, size_t *n) {
+/* Calls f on every copy source of obs and o: the task and each element's name, value and
+ * options (not the url nor the title: no value comes from them; NULLs included). */
+static void each_source(const lam_observation *obs, const lam_gram_opts *o,
+                        void (*f)(void *, const char *), void *ctx) {
+    f(ctx, o->copy_text);
+    for (int j = 0; j < obs->n_elements; j++) {
+        const lam_element *el = &obs->elements[j];
+        f(ctx, el->name);
+        f(ctx, el->value);
+        for (int k = 0; el->options && k < el->n_options; k++) f(ctx, el->options[k]);
+    }
+}
+
+typedef struct {
+    lam_gram_seq *s; /* NULL: count only */
+    size_t n;        /* bytes, each source's 0 included */
+} source_sink;
+
+/* One source: its bytes counted (with its 0) or, with a seq, appended to its src, invalid UTF-8
+ * replaced by 0 (a copy never spans it, and a character begun can always be finished). */
+static void copy_source(void *ctx, const char *x) {
+    source_sink *sink = ctx;
+    lam_gram_seq *s = sink->s;
+    size_t *n = &sink->n;
     if (!x) return;
     size_t len = strlen(x);
     if (s) {
@@ -959,17 +996,69 @@ static void copy_source(lam_gram_seq *s, const char *x, size_t *n) {
     *n += len + 1;
 }
 
-/* Every copy source of obs and o: counted (s NULL) or appended to s->src. Returns the bytes. */
-static size_t copy_sources(const lam_observation *obs, const lam_gram_opts *o, lam_gram_seq *s) {
-    size_t n = 0;
-    copy_source(s, o->copy_text, &n); /* not the url nor the title: no value comes from them */
-    for (int j = 0; j < obs->n_elements; j++) {
-        const lam_element *el = &obs->elements[j];
-        copy_source(s, el->name, &n);
-        copy_source(s, el->value, &n);
-        for (int k = 0; el->options && k < el->n_options; k++) copy_source(s, el->options[k], &n);
+/* Every copy source of obs and o, then the dates: counted (s NULL) or appended to s->src (its
+ * date_from set). Returns the bytes. */
+static size_t copy_sources(const lam_observation *obs, const lam_gram_opts *o, lam_gram_seq *s,
+                           const lam_gram_seq *dates) {
+    source_sink k = {s, 0};
+    each_source(obs, o, copy_source, &k);
+    if (s) s->date_from = s->n_src;
+    for (int i = 0; i < dates->n_dates; i++) copy_source(&k, dates->dates[i]);
+    return k.n;
+}
+
+/* The date mentions and years of the sources, distinct, in order of appearance. */
+#define MAX_YEARS 8
+typedef struct {
+    lam_date m[LAM_GRAM_MAX_DATES];
+    int nm, years[MAX_YEARS], ny;
+} date_scan;
+
+static void scan_dates(void *ctx, const char *x) {
+    date_scan *d = ctx;
+    lam_date m[LAM_GRAM_MAX_DATES];
+    int y[MAX_YEARS];
+    int nm = lam_dates_find(x, m, LAM_GRAM_MAX_DATES), ny = lam_years_find(x, y, MAX_YEARS);
+    for (int i = 0; i < nm && i < LAM_GRAM_MAX_DATES && d->nm < LAM_GRAM_MAX_DATES; i++) {
+        int seen = 0;
+        for (int j = 0; j < d->nm && !seen; j++)
+            seen =
+                d->m[j].year == m[i].year && d->m[j].month == m[i].month && d->m[j].day == m[i].day;
+        if (!seen) d->m[d->nm++] = m[i];
     }
-    return n;
+    for (int i = 0; i < ny && i < MAX_YEARS && d->ny < MAX_YEARS; i++) {
+        int seen = 0;
+        for (int j = 0; j < d->ny && !seen; j++) seen = d->years[j] == y[i];
+        if (!seen) d->years[d->ny++] = y[i];
+    }
+}
+
+static void add_date(lam_gram_seq *s, const lam_date *d) {
+    char iso[11];
+    if (!lam_date_valid(d) || s->n_dates >= LAM_GRAM_MAX_DATES) return;
+    lam_date_iso(d, iso);
+    for (int i = 0; i < s->n_dates; i++)
+        if (!strcmp(s->dates[i], iso)) return;
+    memcpy(s->dates[s->n_dates++], iso, sizeof iso);
+}
+
+/* The ISO dates a `type` value may be beside the copies (dates.h): each mention with its year,
+ * or with each year the sources write; a mention without a year when none is written allows
+ * any calendar date (date_any). */
+static void find_dates(lam_gram_seq *s, const lam_observation *obs, const lam_gram_opts *o) {
+    date_scan d = {.nm = 0, .ny = 0};
+    s->n_dates = s->date_any = 0;
+    if (!(s->copy & ABIT(LAM_ACT_TYPE))) return;
+    each_source(obs, o, scan_dates, &d);
+    for (int i = 0; i < d.nm; i++) {
+        lam_date x = d.m[i];
+        if (x.year) add_date(s, &x);
+        if (!x.year && !d.ny) s->date_any = 1;
+        for (int j = 0; !x.year && j < d.ny; j++) {
+            lam_date w = {d.years[j], x.month, x.day};
+            add_date(s, &w);
+        }
+    }
 }
 
 /* Byte classes for word boundaries: 0 space (and the sources' 0), 1 punctuation (ASCII that is
@@ -1023,9 +1112,11 @@ static unsigned free_value_types(void) {
 static lam_status build_copy(lam_gram_seq *s, const lam_observation *obs, const lam_gram_opts *o,
                              lam_error *err) {
     s->copy = o->copy & free_value_types();
-    s->n_src = s->n_sa = 0;
+    s->n_src = s->n_sa = s->date_from = 0;
+    s->n_dates = s->date_any = 0;
     if (!s->copy) return LAM_OK;
-    size_t n = copy_sources(obs, o, NULL) + 1; /* a leading 0: every x has a byte before it */
+    find_dates(s, obs, o);
+    size_t n = copy_sources(obs, o, NULL, s) + 1; /* a leading 0: every x has a byte before it */
     if (n > (size_t)INT32_MAX / 4)
         return lam_error_set(err, LAM_ERR_INVALID,
                              "lam_gram_seq_begin: %zu bytes of text to copy from is too much", n);
@@ -1037,11 +1128,11 @@ static lam_status build_copy(lam_gram_seq *s, const lam_observation *obs, const 
                              "lam_gram_seq_begin: out of memory (%zu bytes to copy from)", n);
     s->src[0] = 0;
     s->n_src = 1;
-    copy_sources(obs, o, s);
+    copy_sources(obs, o, s, s);
     const uint8_t *src = s->src;
     int32_t N = s->n_src, next = INT32_MAX;
     for (int32_t x = N - 1; x >= 1; x--) { /* ends, right to left; none past a source's 0 */
-        if (bclass(src[x - 1]) != 0 && boundary(src, x))
+        if (bclass(src[x - 1]) != 0 && boundary(src, x) && (x < s->date_from || src[x] == 0))
             next = x;
         else if (src[x] == 0)
             next = INT32_MAX;
@@ -1049,7 +1140,8 @@ static lam_status build_copy(lam_gram_seq *s, const lam_observation *obs, const 
     }
     s->nend[0] = INT32_MAX;
     for (int32_t x = 1; x < N; x++)
-        if (bclass(src[x]) != 0 && boundary(src, x)) s->sa[s->n_sa++] = x;
+        if (bclass(src[x]) != 0 && boundary(src, x) && (x < s->date_from || src[x - 1] == 0))
+            s->sa[s->n_sa++] = x; /* a date is copied whole */
     sort_suffixes(src, s->sa, s->tmp, s->n_sa);
     return LAM_OK;
 }
@@ -1161,7 +1253,7 @@ lam_status lam_gram_seq_begin(lam_gram_seq *s, const lam_observation *obs, const
     s->max_value = o->max_value_bytes;
     LAM_TRY(build_copy(s, obs, o, err));
     /* a copied value that may not be empty (press, goto: no dates) needs a word that fits */
-    int copy_some = viable(s, 0, s->n_sa, 1);
+    int copy_some = viable(s, 0, s->n_sa, 1, LAM_ACT_PRESS); /* the dates are not for these */
     s->kw = 0;
     for (int t = 0; t < LAM_ACT_COUNT; t++) {
         int er = lam_action_element_rule((lam_action_type)t);

@@ -1,12 +1,13 @@
 # Constrained action decoding (infer/grammar.c): completeness on recorded actions and random
 # valid lists, soundness of random-logit decodes on simulator and made-up observations, the fast
-# mask against the naive one, errors, no allocation while decoding, copied values; the fuzz target; the mask
+# mask against the naive one, errors, no allocation while decoding, copied values, the date
+# mentions (infer/dates.c); the fuzz target; the mask
 # benchmark (bench/grammar_bench.c, not a test).
 add_executable(test_grammar ${CMAKE_CURRENT_SOURCE_DIR}/test_grammar.c)
 target_link_libraries(test_grammar PRIVATE lam)
 target_compile_options(test_grammar PRIVATE ${LAM_TEST_WARN})
 target_link_options(test_grammar PRIVATE -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc)
-foreach(t complete sound adversarial naive errors no_alloc copy)
+foreach(t complete sound adversarial naive errors no_alloc copy dates)
   add_test(NAME grammar.${t} COMMAND test_grammar ${t})
 endforeach()
 

@@ -40,6 +40,7 @@
 
 #include "lam/actlang.h"
 #include "lam/episode.h"
+#include "lam/dates.h"
 #include "lam/grammar.h"
 #include "lam/prompt.h"
 #include "lam/rng.h"
@@ -1272,25 +1273,49 @@ static int copy(void) {
         {"say \"hi\"", "done \"\\\\\" <end>", 0},
         {"a\nb", "done \"a\\nb\" <end>", 1},
         {"a\nb", "done \"nb\" <end>", 0},
-        {"", "type e1 \"2025-03-14\" <end>", 1},
-        {"", "done \"2025-03-14\" <end>", 0}, /* an answer is read, never a made-up date */
-        {"", "type e1 \"2025-03-14 \" <end>", 0},
+        /* a date mention without a year and no year written: any calendar date */
+        {"on May 5", "type e1 \"2025-03-14\" <end>", 1},
+        {"on May 5", "done \"2025-03-14\" <end>", 0}, /* an answer is read, never a made-up date */
+        {"on May 5", "type e1 \"2025-03-14 \" <end>", 0},
         {"", "done \"\" <end>", 1},
         {"caf\xc3\xa9 au lait", "done \"caf\xc3\xa9\" <end>", 1},
         {"caf\xc3\xa9", "done \"\xc3\xa9\" <end>", 0},
-        {"", "type e1 \"2025-03\" <end>", 0}, /* half a date */
+        {"on May 5", "type e1 \"2025-03\" <end>", 0}, /* half a date */
         {"in 2025-03", "type e1 \"2025-03\" <end>", 1},
-        {"", "type e1 \"555-7\" <end>", 0},
-        {"", "type e1 \"20251-03-14\" <end>", 0},
-        {"", "type e1 \"2100-01-01\" <end>", 0}, /* no such year here */
-        {"", "type e1 \"1899-12-31\" <end>", 0},
-        {"", "type e1 \"1900-01-01\" <end>", 1},
-        {"", "type e1 \"2025-13-01\" <end>", 0},
-        {"", "type e1 \"2025-00-10\" <end>", 0},
-        {"", "type e1 \"2025-10-00\" <end>", 0},
-        {"", "type e1 \"2025-12-32\" <end>", 0},
-        {"", "type e1 \"2025-12-31\" <end>", 1},
-        {"", "type e1 \"2099-02-29\" <end>", 1},
+        {"on May 5", "type e1 \"555-7\" <end>", 0},
+        {"on May 5", "type e1 \"20251-03-14\" <end>", 0},
+        {"on May 5", "type e1 \"2100-01-01\" <end>", 0}, /* no such year here */
+        {"on May 5", "type e1 \"1899-12-31\" <end>", 0},
+        {"on May 5", "type e1 \"1900-01-01\" <end>", 1},
+        {"on May 5", "type e1 \"2025-13-01\" <end>", 0},
+        {"on May 5", "type e1 \"2025-00-10\" <end>", 0},
+        {"on May 5", "type e1 \"2025-10-00\" <end>", 0},
+        {"on May 5", "type e1 \"2025-12-32\" <end>", 0},
+        {"on May 5", "type e1 \"2025-12-31\" <end>", 1},
+        {"on May 5", "type e1 \"2099-02-29\" <end>", 1},
+        /* no date mentioned: no date */
+        {"", "type e1 \"2025-03-14\" <end>", 0},
+        {"code 2025 now", "type e1 \"2025-01-01\" <end>", 0},
+        {"Maybe 5 items", "type e1 \"2025-05-05\" <end>", 0}, /* "Maybe" is no month */
+        /* the dates mentioned, the year theirs or one written */
+        {"Check in Aug 23, 2025.", "type e1 \"2025-08-23\" <end>", 1},
+        {"Check in Aug 23, 2025.", "type e1 \"2025-08-24\" <end>", 0},
+        {"Check in Aug 23, 2025.", "type e1 \"2025-08\" <end>", 0}, /* whole dates only */
+        {"Check in Aug 23, 2025.", "type e1 \"-23\" <end>", 0},
+        {"Check in Aug 23, 2025.", "done \"2025-08-23\" <end>", 0},
+        {"Check in Aug 23, 2025.", "type e1 \"2025\" <end>", 1}, /* a word of the task */
+        {"from the 5th of may to June 7 (2026 season)", "type e1 \"2026-05-05\" <end>", 1},
+        {"from the 5th of may to June 7 (2026 season)", "type e1 \"2026-06-07\" <end>", 1},
+        {"from the 5th of may to June 7 (2026 season)", "type e1 \"2025-06-07\" <end>", 0},
+        {"Aug 23 September 5 2025", "type e1 \"2025-08-23\" <end>", 1},
+        {"Aug 23 September 5 2025", "type e1 \"2025-09-05\" <end>", 1},
+        {"Aug 23 September 5 2025", "type e1 \"2025-09-23\" <end>", 0}, /* 23 is Aug's */
+        {"Feb 29, 2025", "type e1 \"2025-02-29\" <end>", 0}, /* no such day: no mention */
+        {"Feb 29 2024", "type e1 \"2024-02-29\" <end>", 1},
+        {"Sept. 9 or 1 Jan 1999 or 1999 or 2030", "type e1 \"1999-09-09\" <end>", 1},
+        {"Sept. 9 or 1 Jan 1999 or 1999 or 2030", "type e1 \"2030-09-09\" <end>", 1},
+        {"Sept. 9 or 1 Jan 1999 or 1999 or 2030", "type e1 \"2030-01-01\" <end>", 0},
+        {"Sept. 9 or 1 Jan 1999 or 1999 or 2030", "type e1 \"1999-01-01\" <end>", 1},
     };
     o.max_actions = 8;
     o.max_value_bytes = 256;
@@ -1314,6 +1339,48 @@ static int copy(void) {
     return failures;
 }
 
+/* dates.h on hand-written cases: the mentions (year, month, day) and the years of a text. */
+static int dates(void) {
+    static const struct {
+        const char *text;
+        int n, ymd[3][3];
+    } cases[] = {
+        {"Check in Aug 23, check out 2025-08-27", 1, {{0, 8, 23}}},
+        {"August 23rd, 2025 and Sept. 5 2026", 2, {{2025, 8, 23}, {2026, 9, 5}}},
+        {"the 5th of May 2025; 1 Jan, 2026", 2, {{2025, 5, 5}, {2026, 1, 1}}},
+        {"JUNE 7 and 12 december", 2, {{0, 6, 7}, {0, 12, 12}}},
+        {"Saturday, June 21 to 2 July", 2, {{0, 6, 21}, {0, 7, 2}}},
+        {"Aug 23 September 5", 2, {{0, 8, 23}, {0, 9, 5}}},
+        {"Feb 29, 2025 or Feb 29 2024 or Feb 30", 1, {{2024, 2, 29}}},
+        {"Maybe 5, Mayor 5, xMay 5, May 5x, May 123, Augusta 5, 5 Mayday", 0, {{0}}},
+        {"May 05 and Mar.5 and 5 Mar.x", 2, {{0, 5, 5}, {0, 3, 5}}},
+        {"May 5 20251 and Jul 4 1776", 2, {{0, 5, 5}, {0, 7, 4}}},
+        {"", 0, {{0}}},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        lam_date d[4];
+        int n = lam_dates_find(cases[i].text, d, 4);
+        CHECK(n == cases[i].n, "\"%s\": %d mentions, expected %d", cases[i].text, n, cases[i].n);
+        for (int k = 0; k < n && k < cases[i].n; k++)
+            CHECK(d[k].year == cases[i].ymd[k][0] && d[k].month == cases[i].ymd[k][1] &&
+                      d[k].day == cases[i].ymd[k][2],
+                  "\"%s\" mention %d: %d-%d-%d, expected %d-%d-%d", cases[i].text, k, d[k].year,
+                  d[k].month, d[k].day, cases[i].ymd[k][0], cases[i].ymd[k][1], cases[i].ymd[k][2]);
+    }
+    CHECK(lam_dates_find("May 5, June 6, July 7", NULL, 0) == 3, "counted without storing");
+    int y[4];
+    int ny = lam_years_find("(c) 2025 x1999 2030a 1899 2100 20255 1900-2099 2025", y, 4);
+    CHECK(ny == 4 && y[0] == 2025 && y[1] == 1900 && y[2] == 2099 && y[3] == 2025,
+          "years: %d found (%d %d %d %d)", ny, y[0], y[1], y[2], y[3]);
+    char iso[11];
+    lam_date_iso(&(lam_date){2025, 3, 4}, iso);
+    CHECK(!strcmp(iso, "2025-03-04"), "iso %s", iso);
+    CHECK(lam_date_valid(&(lam_date){0, 2, 29}) && !lam_date_valid(&(lam_date){2100, 2, 28}) &&
+              !lam_date_valid(&(lam_date){2023, 2, 29}) && !lam_date_valid(&(lam_date){0, 4, 31}),
+          "lam_date_valid");
+    return failures;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         fprintf(stderr, "usage: test_grammar MODE\n");
@@ -1327,6 +1394,7 @@ int main(int argc, char **argv) {
             : !strcmp(m, "errors")      ? errors()
             : !strcmp(m, "no_alloc")    ? no_alloc()
             : !strcmp(m, "copy")        ? copy()
+            : !strcmp(m, "dates")       ? dates()
                                         : -1;
     if (r < 0) {
         fprintf(stderr, "unknown mode %s\n", m);

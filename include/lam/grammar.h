@@ -77,6 +77,7 @@ size_t lam_grammar_mask_words(const lam_grammar *g);
  * a sequence holds at most about 34 MB of text; the defaults need about 5 KB. */
 #define LAM_GRAM_MAX_ACTIONS     256
 #define LAM_GRAM_MAX_VALUE_BYTES 65536
+#define LAM_GRAM_MAX_DATES       64 /* ISO dates of the prompt's date mentions kept (copy) */
 
 typedef struct {
     int max_actions;       /* 1..LAM_GRAM_MAX_ACTIONS; default 8 */
@@ -90,10 +91,13 @@ typedef struct {
     unsigned copy;         /* bit t set: the free value of action type t is copied. After
                               unescaping it is a piece of copy_text (the task) or of an element's
                               name, value or options that starts at a word start and ends at a
-                              word end (docs/decoding.md, "Copied values"), or for type an
-                              ISO date (YYYY-MM-DD, years 1900-2099, months 01-12, days 01-31:
-                              a date the task wrote in words that a form wants as 2025-03-14;
-                              only with max_value_bytes >= 10), or empty. 0: free values (the
+                              word end (docs/decoding.md, "Copied values"), or for type a
+                              piece of the ISO form (2025-03-14) of a date the task or an
+                              element writes ("March 14", dates.h), the year from the mention
+                              or else each year the sources write; when a mention has no year
+                              and none is written, any ISO date of the years 1900-2099 (months
+                              01-12, days 01-31; only with max_value_bytes >= 10); or empty.
+                              0: free values (the
                               default); LAM_GRAM_COPY_VALUES: type and done. Bits of
                               types without a free value are ignored. Invalid UTF-8 in a source
                               is never copied (it splits the source). */
