@@ -33,7 +33,7 @@ static const char *usage =
     "  --threads N          CPU threads (0: all cores)                    [0]\n"
     "  --compact            one line of JSON\n"
     "  --free-values        typed values and answers need not come from the task or the\n"
-    "                       page (by default they are copied from it, or ISO dates)\n"
+    "                       page (by default they are copied from it, or dates it names)\n"
     "  -h, --help           show this help\n";
 
 static char *read_all(const char *path, size_t *len) {

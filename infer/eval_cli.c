@@ -45,7 +45,7 @@ static const char *usage =
     "  --threads N          CPU threads (0: all cores)                    [0]\n"
     "  --quiet              no progress bars\n"
     "  --free-values        typed values and answers need not come from the task or the\n"
-    "                       page (by default they are copied from it, or ISO dates)\n"
+    "                       page (by default they are copied from it, or dates it names)\n"
     "  -h, --help           show this help\n";
 
 static lam_status write_text(const char *path, const char *text, lam_error *err) {

@@ -30,7 +30,7 @@ static const char *usage =
     "  --eval-episodes N    closed-loop episodes per held-out split       [100]\n"
     "  --baseline           also train plain for rounds x steps from CHECKPOINT (equal compute)\n"
     "  --free-values        typed values and answers need not come from the task or the\n"
-    "                       page (by default they are copied from it, or ISO dates)\n"
+    "                       page (by default they are copied from it, or dates it names)\n"
     "  --seed S             rollout tasks                                 [11]\n"
     "  --device NAME        backend                                       [cpu]\n"
     "  --threads N          CPU threads (0: all cores)                    [0]\n"

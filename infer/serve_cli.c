@@ -43,7 +43,7 @@ static const char *usage =
     "  --threads N           CPU threads of the model (0: all cores)         [0]\n"
     "  --device NAME         backend                                         [cpu]\n"
     "  --free-values         typed values and answers need not come from the task or the\n"
-    "                        page (by default they are copied from it, or ISO dates; a\n"
+    "                        page (by default they are copied from it, or dates it names; a\n"
     "                        /v1/act request may say options.copy)\n"
     "  -h, --help            show this help\n";
 

@@ -32,9 +32,9 @@ typedef struct {
                           * is equally likely (sampled with the request's seed): a random
                           * valid-action policy, the baseline of evaluations */
     int copy;            /* requests' default (lam_act_req.copy): 1 (the default), what is typed
-                          * and the answer
-                          * of done are copied from the task or the observation, or ISO dates
-                          * (LAM_GRAM_COPY_VALUES); 0, free values */
+                          * and the answer of done are copied from the task or the observation,
+                          * or typed as the ISO form of a date they name (LAM_GRAM_COPY_VALUES);
+                          * 0, free values */
 } lam_agent_opts;
 
 void lam_agent_opts_default(lam_agent_opts *o);
