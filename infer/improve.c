@@ -99,17 +99,21 @@ static lam_status held_out(const lam_improve_opts *o, const char *ckpt, json_t *
     return LAM_OK;
 }
 
-/* Trains `steps` steps from init on data into dir; *ckpt receives the final checkpoint. */
+/* Trains on data into dir, up to step stop_at of one schedule of rounds x steps steps: from the
+ * weights of init (the first round, the baseline) or resuming the run of an earlier round
+ * (resume: its optimizer state, step and data position). *ckpt receives the last checkpoint. */
 static lam_status train_from(const lam_improve_opts *o, const lam_ckpt *start, const char *init,
-                             const char *data, const char *dir, int64_t steps, char *ckpt,
-                             size_t cap, lam_error *err) {
+                             const char *resume, const char *data, const char *dir, int64_t stop_at,
+                             char *ckpt, size_t cap, lam_error *err) {
     lam_train_opts t;
     lam_train_opts_default(&t);
     LAM_TRY(lam_train_opts_from_json(start->train_json, o->checkpoint, &t, err));
     t.data = data;
     t.init = init;
+    t.resume = resume;
     t.out_dir = dir;
-    t.steps = steps;
+    t.steps = o->steps * o->rounds;
+    t.stop_at = stop_at;
     t.lr = o->lr, t.min_lr = o->lr / 10, t.warmup = o->warmup;
     t.eval_every = 0, t.ckpt_every = 0, t.keep = 1;
     t.valid_split = "";
@@ -238,9 +242,11 @@ lam_status lam_improve(const lam_improve_opts *o, json_t **table, lam_error *err
                     "aggregate %lld samples\n",
                     round, succ, R.n, (long long)R.states, (long long)R.corrections,
                     (long long)bs.samples);
-        /* 3. training continues from the model on the aggregate */
+        /* 3. training continues from the model on the aggregate: the next stretch of one
+         * schedule, its optimizer state kept from round to round */
         snprintf(run, sizeof run, "%s/run", dir);
-        if ((st = train_from(o, &start, cur, data, run, o->steps, cur, sizeof cur, err)) != LAM_OK)
+        if ((st = train_from(o, &start, round == 1 ? cur : NULL, round == 1 ? NULL : cur, data, run,
+                             o->steps * round, cur, sizeof cur, err)) != LAM_OK)
             break;
         /* 4. measured on the held-out splits */
         if ((st = held_out(o, cur, &res, err)) != LAM_OK) break;
@@ -261,7 +267,7 @@ lam_status lam_improve(const lam_improve_opts *o, json_t **table, lam_error *err
         bo.inputs = only, bo.n_inputs = 1, bo.out = data;
         lam_build_stats bs;
         if ((st = mkdir_1(dir, err)) == LAM_OK && (st = lam_data_build(&bo, &bs, err)) == LAM_OK &&
-            (st = train_from(o, &start, o->checkpoint, data, run, o->steps * o->rounds, ck,
+            (st = train_from(o, &start, o->checkpoint, NULL, data, run, o->steps * o->rounds, ck,
                              sizeof ck, err)) == LAM_OK &&
             (st = held_out(o, ck, &res, err)) == LAM_OK) {
             json_array_append_new(

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# infer.improve: `lam improve` end to end on a tiny model trained here for a few steps: one
-# round of rollouts on training templates, the recorded episodes valid for the recording schema
+# infer.improve: `lam improve` end to end on a tiny model trained here for a few steps: two
+# rounds of rollouts on training templates, the recorded episodes valid for the recording schema
 # (`lam data validate`, the independent validator) with expert corrections among them (steps
-# with a target), the aggregate dataset holding them, training continued from the model, and the
-# table with the held-out closed-loop success of each model (plus the equal-compute baseline).
+# with a target), the aggregate dataset holding them, training continued from the model (the
+# rounds stretches of one schedule, the same as the baseline's), and the table with the held-out closed-loop success of each model (plus the equal-compute baseline).
 # Usage: improve_test.sh LAM RECORDINGS.jsonl DATA.h5 WORKDIR
 set -uo pipefail
 lam=$1 rec=$2 data=$3 work=$4
@@ -12,7 +12,7 @@ rm -rf "$work" && mkdir -p "$work"
 fail() { echo "FAIL: $*"; exit 1; }
 "$lam" train --data "$data" --model tiny --seq 1024 --batch 4 --steps 4 --warmup 1 --quiet \
   --eval-every 0 --threads 1 --out "$work/run" >/dev/null 2>&1 || fail "train"
-"$lam" improve "$work/run/ckpt-00000004.h5" --data "$rec" --out "$work/imp" --rounds 1 \
+"$lam" improve "$work/run/ckpt-00000004.h5" --data "$rec" --out "$work/imp" --rounds 2 \
   --episodes 6 --steps 2 --warmup 1 --step-limit 6 --eval-episodes 2 --baseline --threads 1 \
   --quiet >"$work/table.md" 2>"$work/improve.err" || fail "improve: $(tail -5 "$work/improve.err")"
 "$lam" data validate "$work/imp/round-1/rollouts.jsonl" >"$work/validate.txt" \
@@ -30,7 +30,7 @@ for e in eps:
     assert 1 <= len(e["steps"]) <= 6
 t = json.load(open(sys.argv[2]))
 rows = t["rows"]
-assert [r["round"] for r in rows] == [0, 1, "baseline"], rows
+assert [r["round"] for r in rows] == [0, 1, 2, "baseline"], rows
 assert rows[1]["states"] == len(steps) and rows[1]["corrections"] == len(fixed), rows[1]
 for r in rows:
     for split, rate in r["held_out"].items():
@@ -38,15 +38,21 @@ for r in rows:
 print("improve: %d episodes, %d states, %d corrections" % (len(eps), len(steps), len(fixed)))
 PY
 grep -q "| 1 |" "$work/table.md" || fail "the printed table has no round 1: $(cat "$work/table.md")"
-# training continued: a round trains --steps steps from step 0 (a fresh schedule), the baseline
-# rounds x steps
+# training continued: round 1 trains steps 1-2 from the model, round 2 resumes it for steps 3-4
+# (its optimizer state and schedule), the baseline steps 1-4 plain; the learning rates of the
+# rounds are the baseline's, step by step
 "$py" - "$work/imp" <<'PY' || fail "training did not continue"
 import json, os, sys
 d = sys.argv[1]
-for run, n in (("round-1/run", 2), ("baseline/run", 2)):
+logs = {}
+for run, a, b in (("round-1/run", 1, 2), ("round-2/run", 3, 4), ("baseline/run", 1, 4)):
     log = [json.loads(l) for l in open(os.path.join(d, run, "log.jsonl"))]
-    assert [r["step"] for r in log] == list(range(1, n + 1)), (run, [r["step"] for r in log])
-    assert os.path.exists(os.path.join(d, run, "ckpt-%08d.h5" % n)), os.listdir(os.path.join(d, run))
-print("improve: each round trained its steps from step 0")
+    assert [r["step"] for r in log] == list(range(a, b + 1)), (run, [r["step"] for r in log])
+    assert os.path.exists(os.path.join(d, run, "ckpt-%08d.h5" % b)), os.listdir(os.path.join(d, run))
+    logs[run] = {r["step"]: r["lr"] for r in log}
+rounds = {**logs["round-1/run"], **logs["round-2/run"]}
+assert rounds == logs["baseline/run"], (rounds, logs["baseline/run"])
+assert len(set(rounds.values())) > 1, rounds
+print("improve: the rounds trained steps 1-2 and 3-4 of the baseline's schedule")
 PY
 echo "infer improve: ok"

@@ -63,7 +63,13 @@ resume_bitwise)
   n=$(ls "$work/b" | grep -cE '^ckpt-')
   [ "$n" = 3 ] || fail "$n checkpoints kept, expected 3"
   # the log has one line per step, the resumed ones appended
-  [ "$(grep -c '"step"' "$work/b/log.jsonl")" = 14 ] || fail "log lines"
+  [ "$(grep -c '"step"' "$work/b/log.jsonl")" = 14 ] || fail "log lines"  # --stop-at 6 stops with a checkpoint of step 6 of the 14-step schedule; --resume ends it the
+  # same as the straight run
+  "$lam" train "${common[@]}" --steps 14 --stop-at 6 --out "$work/c" --ckpt-every 0 \
+    || fail "run c"
+  [ "$(ls "$work/c" | grep -E '^ckpt-')" = ckpt-00000006.h5 ] || fail "--stop-at 6: $(ls "$work/c")"
+  "$lam" train --resume "$work/c" --quiet || fail "resume c"
+  compare "$work/a/ckpt-00000014.h5" "$work/c/ckpt-00000014.h5" 0 || fail "--stop-at and resume differ"
   ;;
 mpi_ranks)
   command -v mpirun >/dev/null || { echo "mpirun not installed: skipping"; exit 77; }

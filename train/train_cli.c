@@ -41,6 +41,8 @@ static const char *usage =
     "  --micro M            rows per forward on a rank (accumulation)     [B / ranks]\n"
     "  --window N           samples packed together (first fit)           [512]\n"
     "  --steps N            optimizer steps                               [300]\n"
+    "  --stop-at N          stop after step N with a checkpoint; the schedule is still\n"
+    "                       that of --steps, and --resume continues it    [--steps]\n"
     "optimizer:\n"
     "  --lr X               peak learning rate                            [3e-3]\n"
     "  --min-lr X           final learning rate (cosine decay)            [3e-4]\n"
@@ -93,6 +95,7 @@ int lam_train_main(int argc, char **argv) {
         {"--micro", LAM_FLAG_INT, &micro, 1, 1 << 20, 0},
         {"--window", LAM_FLAG_INT, &o.window, 1, 1 << 20, 0},
         {"--steps", LAM_FLAG_I64, &o.steps, 1, 1e15, 0},
+        {"--stop-at", LAM_FLAG_I64, &o.stop_at, 0, 1e15, 0},
         {"--lr", LAM_FLAG_FLOAT, &o.lr, 1e-12, 10, 0},
         {"--min-lr", LAM_FLAG_FLOAT, &o.min_lr, 0, 10, 0},
         {"--warmup", LAM_FLAG_I64, &o.warmup, 0, 1e15, 0},

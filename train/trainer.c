@@ -606,7 +606,8 @@ static lam_status loop(run *R, lam_train_result *res, lam_error *err) {
     int64_t first = R->step;
     float loss = NAN, norm = NAN, val = NAN;
     char extra[192];
-    while (R->step < o->steps) {
+    int64_t last = o->stop_at > 0 && o->stop_at < o->steps ? o->stop_at : o->steps;
+    while (R->step < last) {
         double t0 = lam_now_s(), sums[4], data_s = 0.0;
         LAM_TRY(step(R, sums, &loss, &norm, &data_s, err));
         if (sums[2] > 0) { /* interrupted */
@@ -617,8 +618,8 @@ static lam_status loop(run *R, lam_train_result *res, lam_error *err) {
         data_total += data_s;
         tok_run += sums[1];
         double elapsed = lam_now_s() - t_start, tok_s = tok_run / elapsed;
-        int eval_now = R->valid &&
-                       ((o->eval_every > 0 && R->step % o->eval_every == 0) || R->step == o->steps);
+        int eval_now =
+            R->valid && ((o->eval_every > 0 && R->step % o->eval_every == 0) || R->step == last);
         if (eval_now) LAM_TRY(validate(R, &val, err));
         if (root) {
             fprintf(R->log,
@@ -640,7 +641,7 @@ static lam_status loop(run *R, lam_train_result *res, lam_error *err) {
                 lam_progress_update(&bar, R->step, extra);
             }
         }
-        if (o->ckpt_every > 0 && R->step % o->ckpt_every == 0 && R->step < o->steps)
+        if (o->ckpt_every > 0 && R->step % o->ckpt_every == 0 && R->step < last)
             LAM_TRY(checkpoint(R, res->ckpt, sizeof res->ckpt, err));
     }
     if (root && o->progress) lam_progress_finish(&bar, NULL);

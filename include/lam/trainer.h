@@ -32,11 +32,13 @@ typedef struct {
     const char *backend; /* "cpu", "cuda", "cuda-sim" */
     int threads;         /* CPU threads (0: all cores) */
     /* batch */
-    int seq;       /* T, positions per row (several samples packed per row) */
-    int batch;     /* rows per optimizer step, over all ranks */
-    int micro;     /* rows per forward on one rank; batch/ranks/micro forwards are accumulated */
-    int window;    /* samples packed together (loader) */
-    int64_t steps; /* optimizer steps in all (a resumed run continues to this count) */
+    int seq;         /* T, positions per row (several samples packed per row) */
+    int batch;       /* rows per optimizer step, over all ranks */
+    int micro;       /* rows per forward on one rank; batch/ranks/micro forwards are accumulated */
+    int window;      /* samples packed together (loader) */
+    int64_t steps;   /* optimizer steps in all (a resumed run continues to this count) */
+    int64_t stop_at; /* stop after this step with a checkpoint, the schedule still that of
+                        `steps` (--resume continues it); 0 (or >= steps): at `steps` */
     /* optimizer */
     float lr, min_lr; /* peak and final learning rate */
     int64_t warmup;   /* steps of linear warmup from 0 */
