@@ -33,7 +33,9 @@ static const char *usage =
     "  --threads N          CPU threads (0: all cores)                    [0]\n"
     "  --compact            one line of JSON\n"
     "  --free-values        typed values and answers need not come from the task or the\n"
-    "                       page (by default they are copied from it, or dates it names)\n"
+    "                       page (by default what is typed is copied from the task, or is a\n"
+    "                       date it names; an answer from the task or the page)\n"
+    "  --type-from-page     what is typed may also be copied from the page\n"
     "  -h, --help           show this help\n";
 
 static char *read_all(const char *path, size_t *len) {
@@ -57,7 +59,7 @@ static char *read_all(const char *path, size_t *len) {
 int lam_act_main(int argc, char **argv) {
     const char *task = NULL, *obs_path = NULL, *history = NULL, *device = "cpu";
     float temperature = 0.0f, top_p = 1.0f;
-    int top_k = 0, max_actions = 0, threads = 0, compact = 0, free_values = 0;
+    int top_k = 0, max_actions = 0, threads = 0, compact = 0, free_values = 0, type_from_page = 0;
     int64_t seed = 0;
     lam_flag flags[] = {
         {"--task", LAM_FLAG_STR, &task, 0, 0, 0},
@@ -72,6 +74,7 @@ int lam_act_main(int argc, char **argv) {
         {"--threads", LAM_FLAG_INT, &threads, 0, 4096, 0},
         {"--compact", LAM_FLAG_BOOL, &compact, 0, 0, 0},
         {"--free-values", LAM_FLAG_BOOL, &free_values, 0, 0, 0},
+        {"--type-from-page", LAM_FLAG_BOOL, &type_from_page, 0, 0, 0},
     };
     int nf = (int)(sizeof flags / sizeof flags[0]);
     const char *pos[2];
@@ -123,7 +126,10 @@ int lam_act_main(int argc, char **argv) {
         if (flags[5].given) json_object_set_new(opts, "top_p", json_real(top_p));
         if (flags[6].given) json_object_set_new(opts, "seed", json_integer((json_int_t)seed));
         if (flags[7].given) json_object_set_new(opts, "max_actions", json_integer(max_actions));
-        if (free_values) json_object_set_new(opts, "copy", json_false());
+        if (free_values)
+            json_object_set_new(opts, "copy", json_false());
+        else if (type_from_page)
+            json_object_set_new(opts, "copy", json_string("page"));
     }
     if (lam_request_from_json(req, &r, &err) != LAM_OK) {
         fprintf(stderr, "lam act: %s: %s\n", src, err.msg);

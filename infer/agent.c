@@ -367,9 +367,13 @@ lam_status lam_agent_submit(lam_agent *a, const lam_act_req *req, lam_act_res *r
     lam_gram_opts_default(&go);
     if (req->max_actions > 0) go.max_actions = req->max_actions;
     go.types = req->types;
-    if (req->copy < 0 ? a->copy : req->copy) {
+    int copy = req->copy < 0 ? a->copy : req->copy;
+    if (copy) {
         go.copy = LAM_GRAM_COPY_VALUES;
         go.copy_text = req->task;
+        /* typed values are the task's words (what the user asked for) unless copy 2; answers
+         * are read off the page too */
+        go.copy_page = 1u << LAM_ACT_DONE | (copy == 2 ? 1u << LAM_ACT_TYPE : 0u);
     }
     if (st == LAM_OK) st = lam_sampling_check(&req->sampling, &e);
     /* the grammar offers only the elements the prompt shows: the model cannot name others */

@@ -45,7 +45,9 @@ static const char *usage =
     "  --threads N          CPU threads (0: all cores)                    [0]\n"
     "  --quiet              no progress bars\n"
     "  --free-values        typed values and answers need not come from the task or the\n"
-    "                       page (by default they are copied from it, or dates it names)\n"
+    "                       page (by default what is typed is copied from the task, or is a\n"
+    "                       date it names; an answer from the task or the page)\n"
+    "  --type-from-page     what is typed may also be copied from the page\n"
     "  -h, --help           show this help\n";
 
 static lam_status write_text(const char *path, const char *text, lam_error *err) {
@@ -89,7 +91,7 @@ int lam_eval_main(int argc, char **argv) {
     lam_eval_opts o;
     lam_eval_opts_default(&o);
     const char *out = NULL, *html_path = NULL, *device = "cpu", *policy = "model", *trace = NULL;
-    int no_offline = 0, quiet = 0, max_seqs = 16, threads = 0, free_values = 0;
+    int no_offline = 0, quiet = 0, max_seqs = 16, threads = 0, free_values = 0, type_from_page = 0;
     int64_t seed = (int64_t)o.seed;
     lam_flag flags[] = {
         {"--data", LAM_FLAG_STR, &o.data, 0, 0, 0},
@@ -110,6 +112,7 @@ int lam_eval_main(int argc, char **argv) {
         {"--threads", LAM_FLAG_INT, &threads, 0, 4096, 0},
         {"--quiet", LAM_FLAG_BOOL, &quiet, 0, 0, 0},
         {"--free-values", LAM_FLAG_BOOL, &free_values, 0, 0, 0},
+        {"--type-from-page", LAM_FLAG_BOOL, &type_from_page, 0, 0, 0},
     };
     const char *pos[1];
     int npos = 0;
@@ -131,7 +134,7 @@ int lam_eval_main(int argc, char **argv) {
     lam_agent_opts_default(&ao);
     ao.backend = device, ao.threads = threads, ao.max_seqs = max_seqs;
     ao.random_policy = !strcmp(policy, "random");
-    ao.copy = !free_values;
+    ao.copy = free_values ? 0 : type_from_page ? 2 : 1;
     lam_agent *agent = NULL;
     json_t *rep = NULL;
     char *html = NULL, *js = NULL;

@@ -157,9 +157,11 @@ struct lam_gram_seq {
     int32_t *sa;    /* (n_sa) the positions a copied value may start at, by their suffix */
     int32_t *tmp;   /* (n_sa) scratch of the sort */
     int32_t n_src, n_sa;
-    int32_t date_from; /* src positions from here on are the ISO dates of the prompt's date
-                          mentions (section 3): copied by `type` only */
-    int date_any;      /* a mention without a year and no year written: any calendar date */
+    int32_t page_from;  /* src positions from here to date_from are the page's */
+    unsigned copy_page; /* ABIT of the types that may copy from the page */
+    int32_t date_from;  /* src positions from here on are the ISO dates of the prompt's date
+                           mentions (section 3): copied by `type` only */
+    int date_any;       /* a mention without a year and no year written: any calendar date */
     char dates[LAM_GRAM_MAX_DATES][11]; /* (n_dates) those ISO dates, distinct */
     int n_dates;
     size_t cap_src, cap_nend, cap_sa, cap_tmp;
@@ -205,9 +207,12 @@ static void narrow(const lam_gram_seq *s, int32_t d, uint8_t b, int32_t *lo, int
     *lo = a, *hi = e;
 }
 
-/* Whether action t may copy from the source at x (the dates are for `type` only). */
+/* Whether action t may copy from the source at x: the task, the page (copy_page), the dates
+ * (`type` only). */
 static int source_for(const lam_gram_seq *s, int32_t x, int t) {
-    return x < s->date_from || t == LAM_ACT_TYPE;
+    if (x < s->page_from) return 1;
+    if (x < s->date_from) return (s->copy_page & ABIT(t)) != 0;
+    return t == LAM_ACT_TYPE;
 }
 
 /* Whether a value of action t matching sa[lo, hi) at depth d can still end within max_value
@@ -867,6 +872,7 @@ void lam_gram_opts_default(lam_gram_opts *o) {
     o->types = 0;
     o->copy = 0;
     o->copy_text = NULL;
+    o->copy_page = ~0u;
 }
 
 lam_status lam_gram_seq_new(const lam_grammar *g, lam_gram_seq **out, lam_error *err) {
@@ -952,11 +958,10 @@ static int utf8_char(const uint8_t *p, size_t n) {
     return need;
 }
 
-/* Calls f on every copy source of obs and o: the task and each element's name, value and
- * options (not the url nor the title: no value comes from them; NULLs included). */
-static void each_source(const lam_observation *obs, const lam_gram_opts *o,
-                        void (*f)(void *, const char *), void *ctx) {
-    f(ctx, o->copy_text);
+/* Calls f on every copy source of the page: each element's name, value and options (not the
+ * url nor the title: no value comes from them; NULLs included). */
+static void each_page_source(const lam_observation *obs, void (*f)(void *, const char *),
+                             void *ctx) {
     for (int j = 0; j < obs->n_elements; j++) {
         const lam_element *el = &obs->elements[j];
         f(ctx, el->name);
@@ -996,12 +1001,14 @@ static void copy_source(void *ctx, const char *x) {
     *n += len + 1;
 }
 
-/* Every copy source of obs and o, then the dates: counted (s NULL) or appended to s->src (its
- * date_from set). Returns the bytes. */
+/* Every copy source of obs and o: the task, the page, then the dates; counted (s NULL) or
+ * appended to s->src (its page_from and date_from set). Returns the bytes. */
 static size_t copy_sources(const lam_observation *obs, const lam_gram_opts *o, lam_gram_seq *s,
                            const lam_gram_seq *dates) {
     source_sink k = {s, 0};
-    each_source(obs, o, copy_source, &k);
+    copy_source(&k, o->copy_text);
+    if (s) s->page_from = s->n_src;
+    each_page_source(obs, copy_source, &k);
     if (s) s->date_from = s->n_src;
     for (int i = 0; i < dates->n_dates; i++) copy_source(&k, dates->dates[i]);
     return k.n;
@@ -1042,14 +1049,23 @@ static void add_date(lam_gram_seq *s, const lam_date *d) {
     memcpy(s->dates[s->n_dates++], iso, sizeof iso);
 }
 
-/* The ISO dates a `type` value may be beside the copies (dates.h): each mention with its year,
- * or with each year the sources write; a mention without a year when none is written allows
- * any calendar date (date_any). */
+/* The years of a source, not its mentions (a page `type` may not copy from). */
+static void scan_years(void *ctx, const char *x) {
+    date_scan *d = ctx;
+    int nm = d->nm;
+    scan_dates(ctx, x);
+    d->nm = nm;
+}
+
+/* The ISO dates a `type` value may be beside the copies (dates.h): each mention of the task (and
+ * of the page, when type may copy from it) with its year, or with each year the sources write; a
+ * mention without a year when none is written allows any calendar date (date_any). */
 static void find_dates(lam_gram_seq *s, const lam_observation *obs, const lam_gram_opts *o) {
     date_scan d = {.nm = 0, .ny = 0};
     s->n_dates = s->date_any = 0;
     if (!(s->copy & ABIT(LAM_ACT_TYPE))) return;
-    each_source(obs, o, scan_dates, &d);
+    scan_dates(&d, o->copy_text);
+    each_page_source(obs, s->copy_page & ABIT(LAM_ACT_TYPE) ? scan_dates : scan_years, &d);
     for (int i = 0; i < d.nm; i++) {
         lam_date x = d.m[i];
         if (x.year) add_date(s, &x);
@@ -1112,8 +1128,9 @@ static unsigned free_value_types(void) {
 static lam_status build_copy(lam_gram_seq *s, const lam_observation *obs, const lam_gram_opts *o,
                              lam_error *err) {
     s->copy = o->copy & free_value_types();
-    s->n_src = s->n_sa = s->date_from = 0;
+    s->n_src = s->n_sa = s->date_from = s->page_from = 0;
     s->n_dates = s->date_any = 0;
+    s->copy_page = o->copy_page;
     if (!s->copy) return LAM_OK;
     find_dates(s, obs, o);
     size_t n = copy_sources(obs, o, NULL, s) + 1; /* a leading 0: every x has a byte before it */
@@ -1252,14 +1269,13 @@ lam_status lam_gram_seq_begin(lam_gram_seq *s, const lam_observation *obs, const
     }
     s->max_value = o->max_value_bytes;
     LAM_TRY(build_copy(s, obs, o, err));
-    /* a copied value that may not be empty (press, goto: no dates) needs a word that fits */
-    int copy_some = viable(s, 0, s->n_sa, 1, LAM_ACT_PRESS); /* the dates are not for these */
+    /* a copied value that may not be empty (press, goto) needs a word of its sources that fits */
     s->kw = 0;
     for (int t = 0; t < LAM_ACT_COUNT; t++) {
         int er = lam_action_element_rule((lam_action_type)t);
         if (er == 1 && !(s->idn[0].below & ABIT(t))) continue; /* no element for it */
         if (nonempty_value(t) && o->max_value_bytes < 1) continue;
-        if (nonempty_value(t) && (s->copy & ABIT(t)) && !copy_some) continue;
+        if (nonempty_value(t) && (s->copy & ABIT(t)) && !viable(s, 0, s->n_sa, 1, t)) continue;
         if (o->types && !(o->types & (1u << t))) continue; /* not offered */
         s->kw |= ABIT(t);
     }

@@ -75,7 +75,10 @@ static lam_status held_out(const lam_improve_opts *o, const char *ckpt, json_t *
                            lam_error *err) {
     lam_agent_opts ao;
     lam_agent_opts_default(&ao);
-    ao.backend = o->backend, ao.threads = o->threads, ao.copy = !o->free_values;
+    ao.backend = o->backend, ao.threads = o->threads,
+    ao.copy = o->free_values      ? 0
+              : o->type_from_page ? 2
+                                  : 1;
     lam_agent *agent;
     LAM_TRY(lam_agent_load(ckpt, &ao, &agent, err));
     lam_eval_opts eo;
@@ -204,7 +207,10 @@ lam_status lam_improve(const lam_improve_opts *o, json_t **table, lam_error *err
         }
         lam_agent_opts ao;
         lam_agent_opts_default(&ao);
-        ao.backend = o->backend, ao.threads = o->threads, ao.copy = !o->free_values;
+        ao.backend = o->backend, ao.threads = o->threads,
+        ao.copy = o->free_values      ? 0
+                  : o->type_from_page ? 2
+                                      : 1;
         lam_agent *agent = NULL;
         if ((st = lam_agent_load(cur, &ao, &agent, err)) != LAM_OK) break;
         lam_rollout_opts ro;

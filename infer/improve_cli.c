@@ -30,7 +30,9 @@ static const char *usage =
     "  --eval-episodes N    closed-loop episodes per held-out split       [100]\n"
     "  --baseline           also train plain for rounds x steps from CHECKPOINT (equal compute)\n"
     "  --free-values        typed values and answers need not come from the task or the\n"
-    "                       page (by default they are copied from it, or dates it names)\n"
+    "                       page (by default what is typed is copied from the task, or is a\n"
+    "                       date it names; an answer from the task or the page)\n"
+    "  --type-from-page     what is typed may also be copied from the page\n"
     "  --seed S             rollout tasks                                 [11]\n"
     "  --device NAME        backend                                       [cpu]\n"
     "  --threads N          CPU threads (0: all cores)                    [0]\n"
@@ -84,6 +86,7 @@ int lam_improve_main(int argc, char **argv) {
         {"--eval-episodes", LAM_FLAG_INT, &o.eval_episodes, 0, 1 << 20, 0},
         {"--baseline", LAM_FLAG_BOOL, &o.baseline, 0, 0, 0},
         {"--free-values", LAM_FLAG_BOOL, &o.free_values, 0, 0, 0},
+        {"--type-from-page", LAM_FLAG_BOOL, &o.type_from_page, 0, 0, 0},
         {"--seed", LAM_FLAG_I64, &seed, 0, 9.007199254740992e15, 0},
         {"--device", LAM_FLAG_STR, &o.backend, 0, 0, 0},
         {"--threads", LAM_FLAG_INT, &o.threads, 0, 4096, 0},

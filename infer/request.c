@@ -168,10 +168,14 @@ static lam_status parse_options(const json_t *opts, lam_act_req *q, lam_error *e
                              "options: max_actions, top_k and seed must be whole numbers");
     json_t *cp = json_object_get(opts, "copy");
     if (cp && !json_is_null(cp)) {
-        if (!json_is_boolean(cp))
+        if (json_is_string(cp) && !strcmp(json_string_value(cp), "page"))
+            q->copy = 2;
+        else if (json_is_boolean(cp))
+            q->copy = json_is_true(cp);
+        else
             return lam_error_set(err, LAM_ERR_INVALID,
-                                 "options.copy: must be true or false (got %s)", jtype(cp));
-        q->copy = json_is_true(cp);
+                                 "options.copy: must be true, false or \"page\" (got %s)",
+                                 json_is_string(cp) ? json_string_value(cp) : jtype(cp));
     }
     q->max_actions = (int)ma;
     q->sampling.temperature = (float)t;

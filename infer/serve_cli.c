@@ -43,8 +43,10 @@ static const char *usage =
     "  --threads N           CPU threads of the model (0: all cores)         [0]\n"
     "  --device NAME         backend                                         [cpu]\n"
     "  --free-values         typed values and answers need not come from the task or the\n"
-    "                        page (by default they are copied from it, or dates it names; a\n"
-    "                        /v1/act request may say options.copy)\n"
+    "                        page (by default what is typed is copied from the task, or is a\n"
+    "                        date it names; an answer from the task or the page; a /v1/act\n"
+    "                        request may say options.copy)\n"
+    "  --type-from-page      what is typed may also be copied from the page\n"
     "  -h, --help            show this help\n";
 
 /* The first line of path, without surrounding whitespace, malloc'd; NULL when unreadable or
@@ -70,7 +72,7 @@ int lam_serve_main(int argc, char **argv) {
     const char *device = "cpu";
     int port = so.port, batch = 16, max_len = 0, max_queue = so.max_queue, timeout = so.timeout_s;
     int max_sessions = so.sessions.max_sessions, http_threads = so.http_threads, threads = 0;
-    int free_values = 0;
+    int free_values = 0, type_from_page = 0;
     int64_t max_body = (int64_t)so.max_body;
     float queue_timeout = (float)so.queue_timeout_s, ttl = (float)so.sessions.ttl_s;
     lam_flag flags[] = {
@@ -91,6 +93,7 @@ int lam_serve_main(int argc, char **argv) {
         {"--threads", LAM_FLAG_INT, &threads, 0, 4096, 0},
         {"--device", LAM_FLAG_STR, &device, 0, 0, 0},
         {"--free-values", LAM_FLAG_BOOL, &free_values, 0, 0, 0},
+        {"--type-from-page", LAM_FLAG_BOOL, &type_from_page, 0, 0, 0},
     };
     int nf = (int)(sizeof flags / sizeof flags[0]);
     const char *pos[1];
@@ -133,7 +136,7 @@ int lam_serve_main(int argc, char **argv) {
     lam_agent_opts ao;
     lam_agent_opts_default(&ao);
     ao.backend = device, ao.threads = threads, ao.max_seqs = batch, ao.max_len = max_len;
-    ao.copy = !free_values;
+    ao.copy = free_values ? 0 : type_from_page ? 2 : 1;
     lam_agent *agent = NULL;
     if (lam_agent_load(pos[0], &ao, &agent, &err) != LAM_OK) {
         fprintf(stderr, "lam serve: %s\n", err.msg);

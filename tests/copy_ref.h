@@ -196,7 +196,8 @@ static void ref_dates_scan(const ref_date_res *r, const char *x, ref_dates *a) {
     }
 }
 
-static int ref_date_allowed(const char *v, const char *task, const lam_observation *o) {
+/* page: the page's mentions count too (its years always do) */
+static int ref_date_allowed(const char *v, const char *task, const lam_observation *o, int page) {
     ref_date_res r;
     if (!ref_date_res_init(&r)) {
         fprintf(stderr, "copy_ref.h: the date expressions do not compile\n");
@@ -206,9 +207,12 @@ static int ref_date_allowed(const char *v, const char *task, const lam_observati
     ref_dates_scan(&r, task, &a);
     for (int j = 0; j < o->n_elements; j++) {
         const lam_element *e = &o->elements[j];
-        ref_dates_scan(&r, e->name, &a);
-        ref_dates_scan(&r, e->value, &a);
-        for (int k = 0; e->options && k < e->n_options; k++) ref_dates_scan(&r, e->options[k], &a);
+        const char *x[2] = {e->name, e->value};
+        for (int k = 0; k < 2 + (e->options ? e->n_options : 0); k++) {
+            int nm = a.nm;
+            ref_dates_scan(&r, k < 2 ? x[k] : e->options[k - 2], &a);
+            if (!page) a.nm = nm; /* its years only */
+        }
     }
     ref_date_res_free(&r);
     int vy, vm, vd, any = 0, kept = 0; /* the candidates in order, the first 64 kept */
@@ -232,16 +236,18 @@ static int ref_date_allowed(const char *v, const char *task, const lam_observati
     return any;
 }
 
+/* page: bit t set when a value of type t may come from the page (lam_gram_opts.copy_page) */
 static int ref_copyable(lam_action_type t, const char *v, const char *task,
-                        const lam_observation *o) {
+                        const lam_observation *o, unsigned page) {
     if (!v[0] || ref_in_source(v, task)) return 1;
-    for (int j = 0; j < o->n_elements; j++) {
+    int from_page = (page >> t) & 1;
+    for (int j = 0; from_page && j < o->n_elements; j++) {
         const lam_element *e = &o->elements[j];
         if (ref_in_source(v, e->name) || ref_in_source(v, e->value)) return 1;
         for (int k = 0; e->options && k < e->n_options; k++)
             if (ref_in_source(v, e->options[k])) return 1;
     }
-    return t == LAM_ACT_TYPE && ref_date(v) && ref_date_allowed(v, task, o);
+    return t == LAM_ACT_TYPE && ref_date(v) && ref_date_allowed(v, task, o, from_page);
 }
 
 #endif

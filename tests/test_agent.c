@@ -156,8 +156,10 @@ static void test_valid(const char *data, const char *dir, int index) {
             if (req[i].copy != 0 && v && v[0] &&
                 (l.items[k].type == LAM_ACT_TYPE || l.items[k].type == LAM_ACT_DONE)) {
                 copied++;
-                if (!ref_copyable(l.items[k].type, v, req[i].task, o) && made_up++ < 3)
-                    fprintf(stderr, "a value not in the task nor the page: \"%s\"\n", v);
+                /* the agent's default: what is typed from the task, an answer from the page too */
+                unsigned page = 1u << LAM_ACT_DONE | (req[i].copy == 2 ? 1u << LAM_ACT_TYPE : 0u);
+                if (!ref_copyable(l.items[k].type, v, req[i].task, o, page) && made_up++ < 3)
+                    fprintf(stderr, "a value not copied from where it may be: \"%s\"\n", v);
             }
             for (int j = 0; l.items[k].element && j < o->n_elements; j++)
                 if (!strcmp(o->elements[j].id, l.items[k].element)) unseen += !keep[j];
@@ -281,12 +283,16 @@ static void test_request(void) {
              obs);
     expect_req_error(buf, "options.max_actions");
     snprintf(buf, sizeof buf, "{\"task\":\"t\",\"observation\":%s,\"options\":{\"copy\":1}}", obs);
-    expect_req_error(buf, "options.copy: must be true or false");
-    for (int c = -1; c <= 1; c++) { /* absent: the agent's default; false; true */
+    expect_req_error(buf, "options.copy: must be true, false or \"page\"");
+    snprintf(buf, sizeof buf, "{\"task\":\"t\",\"observation\":%s,\"options\":{\"copy\":\"all\"}}",
+             obs);
+    expect_req_error(buf, "options.copy: must be true, false or \"page\" (got all)");
+    for (int c = -1; c <= 2; c++) { /* absent: the agent's default; false; true; "page" */
         snprintf(buf, sizeof buf, "{\"task\":\"t\",\"observation\":%s,\"options\":{%s}}", obs,
-                 c < 0 ? ""
-                 : c   ? "\"copy\":true"
-                       : "\"copy\":false");
+                 c < 0    ? ""
+                 : c == 2 ? "\"copy\":\"page\""
+                 : c      ? "\"copy\":true"
+                          : "\"copy\":false");
         OK(lam_request_from_text(buf, strlen(buf), &r, &err));
         EXPECT(r.req.copy == c);
         lam_request_free(&r);

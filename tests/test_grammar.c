@@ -1161,12 +1161,12 @@ static int runs(dec *d, const lam_observation *obs, const lam_gram_opts *o,
 /* Every copied value of the decoded list l is copyable by the reference; counts the non-empty
  * ones into *n. */
 static void check_copied(const lam_act_list *l, const char *task, const lam_observation *obs,
-                         const char *what, long *n) {
+                         unsigned page, const char *what, long *n) {
     for (int i = 0; i < l->n; i++) {
         const lam_action *a = &l->items[i];
         if ((a->type != LAM_ACT_TYPE && a->type != LAM_ACT_DONE) || !a->value) continue;
         *n += a->value[0] != 0;
-        CHECK(ref_copyable(a->type, a->value, task, obs),
+        CHECK(ref_copyable(a->type, a->value, task, obs, page),
               "%s: \"%s\" is not a copy from the task \"%s\" nor the page", what, a->value,
               task ? task : "(none)");
     }
@@ -1196,7 +1196,7 @@ static int copy(void) {
             lam_action b = *a;
             snprintf(val, sizeof val, "%s%s", a->value, variant ? "~" : "");
             b.value = val;
-            int ref = ref_copyable(a->type, val, W.task[i], &st->obs);
+            int ref = ref_copyable(a->type, val, W.task[i], &st->obs, o.copy_page);
             size_t len;
             lam_error err = {0};
             CHECK(lam_act_print(&b, 1, 0, text, sizeof text, &len, &err) == LAM_OK, "%s", err.msg);
@@ -1219,10 +1219,11 @@ static int copy(void) {
         random_opts(&r, &o);
         o.copy = k % 5 ? LAM_GRAM_COPY_VALUES : 0xffffu; /* every type's bit now and then */
         o.copy_text = W.task[i];
+        if (k % 3 == 1) o.copy_page = 1u << LAM_ACT_DONE; /* what is typed: the task's only */
         char what[64];
         snprintf(what, sizeof what, "copy decode %d", k);
         random_decode(&d, &W.steps[i]->obs, &o, temps[k % 4], &r, k % 4 == 0, k % 8 == 0, &l, what);
-        check_copied(&l, W.task[i], &W.steps[i]->obs, what, &copied);
+        check_copied(&l, W.task[i], &W.steps[i]->obs, o.copy_page, what, &copied);
         decodes++;
     }
     /* made-up sources: escapes, UTF-8, invalid UTF-8, nothing at all */
@@ -1243,10 +1244,11 @@ static int copy(void) {
         random_opts(&r, &o);
         o.copy = LAM_GRAM_COPY_VALUES;
         o.copy_text = task;
+        if (k % 3 == 2) o.copy_page = 1u << LAM_ACT_DONE;
         char what[96];
         snprintf(what, sizeof what, "made-up source %d", k);
         random_decode(&d, obs, &o, temps[k % 4], &r, k % 2 == 0, k % 4 == 1, &l, what);
-        check_copied(&l, task, obs, what, &copied);
+        check_copied(&l, task, obs, o.copy_page, what, &copied);
         decodes++;
     }
     /* a value spanning two sources, or through an invalid byte, is refused */
@@ -1329,9 +1331,39 @@ static int copy(void) {
         CHECK(runs(&d, &one, &o, &ids) == cases[i].ok, "%s on task \"%s\": expected %s",
               cases[i].text, cases[i].task, cases[i].ok ? "accepted" : "refused");
     }
+    /* what is typed from the task only (copy_page: done), or from the page too */
+    static const struct {
+        unsigned page;
+        const char *task, *text;
+        int ok;
+    } pcases[] = {
+        {1u << LAM_ACT_DONE, "enter the code", "type e1 \"413934\" <end>", 0},
+        {1u << LAM_ACT_DONE, "enter the code", "done \"413934\" <end>", 1},
+        {1u << LAM_ACT_DONE, "enter the code", "type e1 \"code\" <end>", 1},
+        {1u << LAM_ACT_DONE, "enter the code", "type e1 \"2025-08-09\" <end>", 0},
+        {1u << LAM_ACT_DONE, "due Aug 9", "type e1 \"2025-08-09\" <end>", 1}, /* the page's year */
+        {~0u, "enter the code", "type e1 \"413934\" <end>", 1},
+        {~0u, "enter the code", "type e1 \"2025-08-09\" <end>", 1},
+        {0, "enter the code", "done \"413934\" <end>", 0},
+    };
+    lam_element two[2];
+    memset(two, 0, sizeof two);
+    two[0] = box;
+    two[1].id = "e2", two[1].role = LAM_ROLE_TEXT, two[1].checked = -1;
+    two[1].name = "Your code: 413934 (c) 2025, due Aug 9";
+    lam_observation page = {"u", NULL, two, 2};
+    for (size_t i = 0; i < sizeof pcases / sizeof *pcases; i++) {
+        o.copy_text = pcases[i].task;
+        o.copy_page = pcases[i].page;
+        CHECK(segment(pcases[i].text, strlen(pcases[i].text), 1, &r, &ids), "segment");
+        CHECK(runs(&d, &page, &o, &ids) == pcases[i].ok,
+              "%s on task \"%s\", copy_page %x: expected %s", pcases[i].text, pcases[i].task,
+              pcases[i].page, pcases[i].ok ? "accepted" : "refused");
+    }
     printf("%ld random decodes (simulator steps and made-up sources): all %ld non-empty copied "
            "values found by the reference; %ld steps against the naive mask; %zu edge cases\n",
-           decodes, copied, d.naive_steps, sizeof cases / sizeof *cases);
+           decodes, copied, d.naive_steps,
+           sizeof cases / sizeof *cases + sizeof pcases / sizeof *pcases);
     CHECK(copied > 200, "too few values decoded (%ld) to show anything", copied);
     lam_tok_ids_free(&ids);
     lam_act_list_free(&l);

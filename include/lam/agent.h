@@ -32,9 +32,9 @@ typedef struct {
                           * is equally likely (sampled with the request's seed): a random
                           * valid-action policy, the baseline of evaluations */
     int copy;            /* requests' default (lam_act_req.copy): 1 (the default), what is typed
-                          * and the answer of done are copied from the task or the observation,
-                          * or typed as the ISO form of a date they name (LAM_GRAM_COPY_VALUES);
-                          * 0, free values */
+                          * is copied from the task (or is the ISO form of a date it names), the
+                          * answer of done from the task or the observation; 2, what is typed
+                          * may come from the observation too; 0, free values */
 } lam_agent_opts;
 
 void lam_agent_opts_default(lam_agent_opts *o);
@@ -60,9 +60,10 @@ typedef struct {
     int n_examples;
     int max_actions;       /* 0: 8 */
     unsigned types;        /* bit t: action type t may be answered (lam_gram_opts.types); 0: all */
-    int copy;              /* -1 (lam_act_req_init): the agent's lam_agent_opts.copy; 1: values
-                              of type and done copied from the task or the observation, or
-                              ISO dates; 0: free values */
+    int copy;              /* -1 (lam_act_req_init): the agent's lam_agent_opts.copy; 1: the
+                              value of type copied from the task (or the ISO form of a date it
+                              names), the answer of done from the task or the observation; 2: as
+                              1, type from the observation too; 0: free values */
     lam_sampling sampling; /* greedy by default */
     uint64_t stream;       /* sampling stream (a request id): the draws depend on it only */
 } lam_act_req;

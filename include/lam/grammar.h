@@ -103,6 +103,9 @@ typedef struct {
                               types without a free value are ignored. Invalid UTF-8 in a source
                               is never copied (it splits the source). */
     const char *copy_text; /* NUL-terminated; NULL: none. Read by begin only (not kept). */
+    unsigned copy_page;    /* bit t set: a copied value of type t may come from the page (an
+                              element's name, value or options, and for type the dates they
+                              mention), not only from copy_text. Default: every type. */
 } lam_gram_opts;
 
 /* The types whose values come from the task or the page: what is typed and the answer. */

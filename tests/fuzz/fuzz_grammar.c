@@ -146,6 +146,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         unsigned tl = take(&in) % 8;
         for (unsigned m = 0; m < tl; m++) strcat(task, opt_pool[take(&in) % 16]);
         o.copy_text = cp & 4 ? NULL : task;
+        if (cp & 16) o.copy_page = 1u << LAM_ACT_DONE; /* what is typed: the task's only */
     }
     lam_error err = {0};
     if (lam_gram_seq_begin(w->s, &obs, &o, &err) != LAM_OK) FAIL();
@@ -206,7 +207,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             strlen(a->value) > (size_t)o.max_value_bytes)
             FAIL();
         if (a->value && (o.copy >> a->type & 1) && a->type != LAM_ACT_SELECT &&
-            a->type != LAM_ACT_SCROLL && !ref_copyable(a->type, a->value, o.copy_text, &obs))
+            a->type != LAM_ACT_SCROLL &&
+            !ref_copyable(a->type, a->value, o.copy_text, &obs, o.copy_page))
             FAIL();
     }
     return 0;
