@@ -1463,8 +1463,8 @@ static void describe(const lam_gram_seq *s, const gst *q, char *buf, size_t cap)
                      s->max_value);
         else if (s->copy & ABIT(q->act))
             snprintf(buf, cap,
-                     "more of the value of \"%s\", copied from the task or the page or an ISO "
-                     "date (%d bytes at most), or its closing '\"'",
+                     "more of the value of \"%s\", copied from the task (or the page) or a "
+                     "date it mentions (%d bytes at most), or its closing '\"'",
                      an, s->max_value);
         else
             snprintf(buf, cap,

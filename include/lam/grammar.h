@@ -37,9 +37,9 @@
  *   - `select ID "OPTION"` with one of that element's options exactly, quoted and escaped;
  *   - free values (type, press, goto, done) of at most max_value_bytes bytes (after unescaping),
  *     valid UTF-8 (so they map to JSON), escapes \" \\ \n only; press and goto not empty;
- *   - with opts.copy, the values of those types copied from the task or the observation (whole
- *     words: a range of the sorted word-start suffixes narrowed byte by byte), or the ISO form
- *     of a date they mention (dates.h);
+ *   - with opts.copy, the values of those types copied from the task or (opts.copy_page) the
+ *     observation (whole words: a range of the sorted word-start suffixes narrowed byte by
+ *     byte), or the ISO form of a date they mention (dates.h);
  *   - `scroll up|down [ID]`, `press ["KEY"|ID "KEY"]` as lam_act_print writes them.
  *
  * Threads: a lam_grammar is immutable after create and may be shared by any number of threads;
