@@ -11,12 +11,12 @@
 # What it asserts: trained with the defaults (a language-model loss on the prompt at weight 0.25
 # beside the actions', `lam train --prompt-loss`; typed values copied from the task when
 # decoding, docs/decoding.md "Copied values"), the model finds the right element on the
-# held-out template 95.1% of the time (the random policy: 23.4%) and gets 64.6% of its steps
-# right (2.1%); closed loop it solves 62% of 200 fresh held-out-template tasks (0%) and 37.5% of
-# 200 training-template tasks (2.5%); other draws of the tasks give 61.5% to 63.5% and 32.5% to
-# 36.5%. The bars sit well below (+0.3 and 0.6; +0.35; 30% and random + 25%; 8% and 3x
-# random) so that another CPU's rounding, which changes the training trajectory, does not flip
-# them (runs of other settings of the same recipe gave 57% to 80% held out).
+# held-out template 95.1% of the time (the random policy: 23.4%) and gets 67.8% of its steps
+# right (2.1%); closed loop it solves 76.5% of 200 fresh held-out-template tasks (0%) and 58% of
+# 200 training-template tasks (2.5%). The bars sit well below (+0.3 and 0.6; +0.45; 50% and
+# random + 40%; 25% and 3x random) so that another CPU's rounding, which changes the training
+# trajectory, does not flip them (other training seeds of the same recipe, 200 steps further:
+# 77% to 94.5% held out; before typed values came from the task only: 57% to 80%).
 # Usage: quality_test.sh LAM WORKDIR [STEPS]
 set -uo pipefail
 lam=$1 work=$2 steps=${3:-1000}
@@ -62,8 +62,8 @@ for name, a, b in rows:
           % (name, 100 * a, 100 * b))
 (ea, er), (sa, sr), (ca, cr), (ha, hr) = [(a, b) for _, a, b in rows]
 assert ea >= 0.6 and ea >= er + 0.3, ("element accuracy", ea, er)
-assert sa >= sr + 0.35, ("step success", sa, sr)
-assert ca >= 0.08 and ca >= 3 * cr, ("closed loop, training templates", ca, cr)
-assert ha >= 0.3 and ha >= hr + 0.25, ("closed loop, held-out template", ha, hr)
+assert sa >= sr + 0.45, ("step success", sa, sr)
+assert ca >= 0.25 and ca >= 3 * cr, ("closed loop, training templates", ca, cr)
+assert ha >= 0.5 and ha >= hr + 0.4, ("closed loop, held-out template", ha, hr)
 PY
 echo "quality learns: ok"
