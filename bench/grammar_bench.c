@@ -14,7 +14,7 @@
  *   sampled  --sampled decodes with random normal logits at temperature 1 under the mask
  *            (defaults: 8 actions, 256-byte values): long values, many actions, odd tokens
  * and both again with copied values (lam_gram_opts.copy, the decoders' default: type and done
- * values copied from the task or the page), expert_copy and sampled_copy.
+ * values copied from the task, answers from the task or the page), expert_copy and sampled_copy.
  * Each mask call is timed alone (CLOCK_MONOTONIC); a round is one pass over a workload. Printed
  * per workload: one JSON line (CONVENTIONS.md) with the best round's mean microseconds per token
  * of each side (ours, peer), ratio = peer / ours (the speedup), and p50/p99 of ours and the
@@ -118,7 +118,8 @@ typedef struct {
 static lam_gram_opts decode_opts(const char *task) {
     lam_gram_opts o;
     lam_gram_opts_default(&o);
-    if (task) o.copy = LAM_GRAM_COPY_VALUES, o.copy_text = task;
+    if (task) /* the agent's default: typed values from the task, answers from the page too */
+        o.copy = LAM_GRAM_COPY_VALUES, o.copy_text = task, o.copy_page = 1u << LAM_ACT_DONE;
     return o;
 }
 
