@@ -13,8 +13,9 @@
  *            (teacher forcing); one mask per token, the first token's included
  *   sampled  --sampled decodes with random normal logits at temperature 1 under the mask
  *            (defaults: 8 actions, 256-byte values): long values, many actions, odd tokens
- * and both again with copied values (lam_gram_opts.copy, the decoders' default: type and done
- * values copied from the task, answers from the task or the page), expert_copy and sampled_copy.
+ * and both again with copied values as the agent decodes them (lam_gram_opts.copy and
+ * copy_page: typed values from the task, answers of done from the task or the page),
+ * expert_copy and sampled_copy.
  * Each mask call is timed alone (CLOCK_MONOTONIC); a round is one pass over a workload. Printed
  * per workload: one JSON line (CONVENTIONS.md) with the best round's mean microseconds per token
  * of each side (ours, peer), ratio = peer / ours (the speedup), and p50/p99 of ours and the
