@@ -1021,11 +1021,22 @@ typedef struct {
     int nm, years[MAX_YEARS], ny;
 } date_scan;
 
+/* The years a source writes (distinct, into d->years). */
+static void scan_years(void *ctx, const char *x) {
+    date_scan *d = ctx;
+    int y[MAX_YEARS], ny = lam_years_find(x, y, MAX_YEARS);
+    for (int i = 0; i < ny && i < MAX_YEARS && d->ny < MAX_YEARS; i++) {
+        int seen = 0;
+        for (int j = 0; j < d->ny && !seen; j++) seen = d->years[j] == y[i];
+        if (!seen) d->years[d->ny++] = y[i];
+    }
+}
+
+/* The date mentions (distinct, into d->m) and the years a source writes. */
 static void scan_dates(void *ctx, const char *x) {
     date_scan *d = ctx;
     lam_date m[LAM_GRAM_MAX_DATES];
-    int y[MAX_YEARS];
-    int nm = lam_dates_find(x, m, LAM_GRAM_MAX_DATES), ny = lam_years_find(x, y, MAX_YEARS);
+    int nm = lam_dates_find(x, m, LAM_GRAM_MAX_DATES);
     for (int i = 0; i < nm && i < LAM_GRAM_MAX_DATES && d->nm < LAM_GRAM_MAX_DATES; i++) {
         int seen = 0;
         for (int j = 0; j < d->nm && !seen; j++)
@@ -1033,11 +1044,7 @@ static void scan_dates(void *ctx, const char *x) {
                 d->m[j].year == m[i].year && d->m[j].month == m[i].month && d->m[j].day == m[i].day;
         if (!seen) d->m[d->nm++] = m[i];
     }
-    for (int i = 0; i < ny && i < MAX_YEARS && d->ny < MAX_YEARS; i++) {
-        int seen = 0;
-        for (int j = 0; j < d->ny && !seen; j++) seen = d->years[j] == y[i];
-        if (!seen) d->years[d->ny++] = y[i];
-    }
+    scan_years(ctx, x);
 }
 
 static void add_date(lam_gram_seq *s, const lam_date *d) {
@@ -1049,17 +1056,10 @@ static void add_date(lam_gram_seq *s, const lam_date *d) {
     memcpy(s->dates[s->n_dates++], iso, sizeof iso);
 }
 
-/* The years of a source, not its mentions (a page `type` may not copy from). */
-static void scan_years(void *ctx, const char *x) {
-    date_scan *d = ctx;
-    int nm = d->nm;
-    scan_dates(ctx, x);
-    d->nm = nm;
-}
-
 /* The ISO dates a `type` value may be beside the copies (dates.h): each mention of the task (and
- * of the page, when type may copy from it) with its year, or with each year the sources write; a
- * mention without a year when none is written allows any calendar date (date_any). */
+ * of the page, when type may copy from it; else only the page's years count) with its year, or
+ * with each year the sources write; a mention without a year when none is written allows any
+ * calendar date (date_any). */
 static void find_dates(lam_gram_seq *s, const lam_observation *obs, const lam_gram_opts *o) {
     date_scan d = {.nm = 0, .ny = 0};
     s->n_dates = s->date_any = 0;
@@ -1068,11 +1068,14 @@ static void find_dates(lam_gram_seq *s, const lam_observation *obs, const lam_gr
     each_page_source(obs, s->copy_page & ABIT(LAM_ACT_TYPE) ? scan_dates : scan_years, &d);
     for (int i = 0; i < d.nm; i++) {
         lam_date x = d.m[i];
-        if (x.year) add_date(s, &x);
-        if (!x.year && !d.ny) s->date_any = 1;
-        for (int j = 0; !x.year && j < d.ny; j++) {
-            lam_date w = {d.years[j], x.month, x.day};
-            add_date(s, &w);
+        if (x.year) {
+            add_date(s, &x);
+            continue;
+        }
+        if (!d.ny) s->date_any = 1;
+        for (int j = 0; j < d.ny; j++) {
+            x.year = d.years[j];
+            add_date(s, &x);
         }
     }
 }
