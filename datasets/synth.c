@@ -310,7 +310,164 @@ static int copy_obs(arena *a, lam_observation *dst, const lam_observation *src) 
 }
 
 /* ---------------------------------------------------------------------------------------- */
+/* Noise: the mistakes a learner makes, taken in place of the expert's action (--noise)      */
+
+/* Copies into buf a run of 1 to 3 of the task's words starting at a word drawn from r,
+ * without the punctuation around them; "" when the task has no word. */
+static void task_words(const char *task, uint32_t r0, uint32_t r1, char *buf, size_t cap) {
+    const char *starts[64];
+    int n = 0;
+    for (const char *c = task; *c && n < 64; c++)
+        if (!isspace((unsigned char)*c) && (c == task || isspace((unsigned char)c[-1])))
+            starts[n++] = c;
+    buf[0] = 0;
+    if (!n) return;
+    int w = (int)(r0 % (uint32_t)n), k = 1 + (int)(r1 % 3u);
+    const char *a = starts[w], *z = a;
+    for (int j = 0; j < k && *z; j++) {
+        while (*z && isspace((unsigned char)*z)) z++;
+        while (*z && !isspace((unsigned char)*z)) z++;
+    }
+    while (z > a && strchr(".,;:!?\"'()", z[-1])) z--;
+    while (a < z && strchr("\"'(", *a)) a++;
+    size_t len = (size_t)(z - a) < cap ? (size_t)(z - a) : cap - 1;
+    memcpy(buf, a, len);
+    buf[len] = 0;
+}
+
+static int can_act(const lam_element *e) {
+    return !e->disabled &&
+           (lam_role_allows(e->role, LAM_ACT_CLICK) || lam_role_allows(e->role, LAM_ACT_TYPE) ||
+            (lam_role_allows(e->role, LAM_ACT_SELECT) && e->n_options > 0));
+}
+
+/* The action a role invites: typing into fields, a choice of a combobox, else a click. */
+static void act_on(const lam_element *e, const char *task, const uint32_t r[4], lam_action *a,
+                   char *vbuf, size_t cap) {
+    a->element = e->id;
+    a->value = NULL;
+    if (lam_role_allows(e->role, LAM_ACT_TYPE)) {
+        a->type = LAM_ACT_TYPE;
+        task_words(task, r[2], r[3], vbuf, cap);
+        a->value = vbuf;
+    } else if (lam_role_allows(e->role, LAM_ACT_SELECT) && e->n_options > 0) {
+        a->type = LAM_ACT_SELECT;
+        a->value = e->options[r[2] % (uint32_t)e->n_options];
+    } else {
+        a->type = LAM_ACT_CLICK;
+    }
+}
+
+/* A mistake in place of the expert's action x on observation o, drawn from r: half the time
+ * the action a random element invites, else a near miss of x - another element of its role
+ * with x's action, or x's element with other words of the task or another option. Returns 0
+ * when the page offers no mistake (nothing to act on but x's own element). */
+static int noise_action(const lam_observation *o, const char *task, const lam_action *x,
+                        const uint32_t r[4], lam_action *a, char *vbuf, size_t cap) {
+    const lam_element *xe = x->element ? lam_observation_find(o, x->element) : NULL;
+    int kind = (int)(r[0] >> 30); /* 0, 1: a random element; 2: another element; 3: a value */
+    if (kind == 3 && xe && (x->type == LAM_ACT_TYPE || x->type == LAM_ACT_SELECT)) {
+        act_on(xe, task, r, a, vbuf, cap);
+        if (a->type == x->type) return 1;
+    }
+    int n = 0, same = kind >= 2 && xe;
+    for (int i = 0; i < o->n_elements; i++) {
+        const lam_element *e = &o->elements[i];
+        n += can_act(e) && e != xe && (!same || e->role == xe->role);
+    }
+    if (!n && same) { /* no other element of the role: any other element */
+        same = 0;
+        for (int i = 0; i < o->n_elements; i++)
+            n += can_act(&o->elements[i]) && &o->elements[i] != xe;
+    }
+    if (!n) return 0;
+    int pick = (int)(r[1] % (uint32_t)n);
+    for (int i = 0; i < o->n_elements; i++) {
+        const lam_element *e = &o->elements[i];
+        if (!can_act(e) || e == xe || (same && e->role != xe->role) || pick-- > 0) continue;
+        act_on(e, task, r, a, vbuf, cap);
+        if (same && lam_role_allows(e->role, x->type)) { /* x's action on the wrong element */
+            a->type = x->type;
+            a->value = x->value;
+        }
+        return 1;
+    }
+    return 0;
+}
+
+static int same_action(const lam_action *a, const lam_action *b) {
+    return a->type == b->type &&
+           !strcmp(a->element ? a->element : "", b->element ? b->element : "") &&
+           !strcmp(a->value ? a->value : "", b->value ? b->value : "");
+}
+
+/* ---------------------------------------------------------------------------------------- */
 /* Generation                                                                                 */
+
+#define NOISE_TRIES 4 /* noisy tries of an episode before it is recorded without noise */
+
+/* One run of the episode (app, t, es) into steps[0..*n): the expert acts, except that with
+ * probability noise per step (drawn from stream) a mistake is taken instead and the expert's
+ * action kept as the step's target. *solved: the expert reached the goal and said done.
+ * *noisy: the steps whose action was a mistake. Errors of the expert are errors only in a
+ * run without noise; after a mistake they end the try (*solved 0). */
+static lam_status run_episode(lam_sim_env *env, int app, int t, uint64_t es, double noise,
+                              uint64_t seed, uint64_t stream, arena *ar, lam_step *steps, int *n,
+                              int *solved, int *noisy, lam_error *err) {
+    *n = *noisy = *solved = 0;
+    LAM_TRY(lam_sim_reset(env, app, t, es, err));
+    arena_reset(ar);
+    char vbuf[128];
+    while (!lam_sim_done(env)) {
+        lam_observation obs;
+        lam_action a, x;
+        lam_sim_observe(env, &obs);
+        lam_error xerr = {0};
+        if (lam_sim_expert(env, &x, &xerr) != LAM_OK) {
+            if (*noisy) return LAM_OK;
+            if (err) *err = xerr;
+            return xerr.code;
+        }
+        a = x;
+        int mistake = 0;
+        if (noise > 0) {
+            uint32_t r[4];
+            lam_philox(seed, 0x5eed0003u, stream + (uint64_t)*n, r);
+            if ((double)r[0] / 4294967296.0 < noise) {
+                lam_philox(seed, 0x5eed0004u, stream + (uint64_t)*n, r);
+                mistake = noise_action(&obs, lam_sim_task(env), &x, r, &a, vbuf, sizeof vbuf) &&
+                          !same_action(&a, &x);
+            }
+        }
+        if (!mistake) a = x;
+        lam_step *stp = &steps[(*n)++];
+        if (!copy_obs(ar, &stp->obs, &obs))
+            return lam_error_set(err, LAM_ERR_NOMEM, "synth: episode memory");
+        stp->has_target = mistake;
+        stp->action.type = a.type;
+        stp->action.element = adup(ar, a.element);
+        stp->action.value = adup(ar, a.value);
+        stp->target.type = x.type;
+        stp->target.element = mistake ? adup(ar, x.element) : NULL;
+        stp->target.value = mistake ? adup(ar, x.value) : NULL;
+        if ((a.element && !stp->action.element) || (a.value && !stp->action.value) ||
+            (mistake && ((x.element && !stp->target.element) || (x.value && !stp->target.value))))
+            return lam_error_set(err, LAM_ERR_NOMEM, "synth: episode memory");
+        *noisy += mistake;
+        lam_sim_result res;
+        LAM_TRY(lam_sim_step(env, &a, &res, err));
+        if (!res.valid) {
+            if (mistake) return LAM_OK; /* not a state worth learning from: try again */
+            return lam_error_set(err, LAM_ERR_INVALID,
+                                 "synth: the expert's action %d of %s (seed %llu) was invalid: %s",
+                                 *n, lam_sim_template_id(app, t), (unsigned long long)es,
+                                 res.message);
+        }
+    }
+    *solved = lam_sim_judge(env) && *n > 0 && steps[*n - 1].action.type == LAM_ACT_DONE &&
+              !steps[*n - 1].has_target;
+    return LAM_OK;
+}
 
 lam_status lam_synth_run(const lam_synth_opts *o, lam_synth_sink sink, void *user,
                          lam_synth_stats *stats, lam_error *err) {
@@ -318,6 +475,9 @@ lam_status lam_synth_run(const lam_synth_opts *o, lam_synth_sink sink, void *use
     if (o->n_episodes < 0)
         return lam_error_set(err, LAM_ERR_INVALID, "episodes %lld must not be negative",
                              (long long)o->n_episodes);
+    if (!(o->noise >= 0.0 && o->noise < 1.0))
+        return lam_error_set(err, LAM_ERR_INVALID, "noise %g is not a probability in [0, 1)",
+                             o->noise);
     plan p;
     LAM_TRY(make_plan(o, &p, err));
     lam_synth_stats st;
@@ -343,42 +503,26 @@ lam_status lam_synth_run(const lam_synth_opts *o, lam_synth_sink sink, void *use
         int app = p.sel[r[0] % (uint32_t)p.n_sel];
         int t = (int)(r[1] % (uint32_t)lam_sim_n_templates(app));
         uint64_t es = (uint64_t)r[2] << 32 | r[3];
-        if ((s = lam_sim_reset(env, app, t, es, err)) != LAM_OK) break;
-        arena_reset(&ar);
-        int n = 0;
-        while (!lam_sim_done(env)) {
-            lam_observation obs;
-            lam_action a;
-            lam_sim_observe(env, &obs);
-            if ((s = lam_sim_expert(env, &a, err)) != LAM_OK) break;
-            lam_step *stp = &steps[n++];
-            if (!copy_obs(&ar, &stp->obs, &obs)) {
-                s = lam_error_set(err, LAM_ERR_NOMEM, "synth: episode memory");
-                break;
-            }
-            stp->has_target = 0;
-            stp->action.type = a.type;
-            stp->action.element = adup(&ar, a.element);
-            stp->action.value = adup(&ar, a.value);
-            lam_sim_result res;
-            if ((s = lam_sim_step(env, &a, &res, err)) != LAM_OK) break;
-            if (!res.valid) {
-                s = lam_error_set(err, LAM_ERR_INVALID,
-                                  "synth: the expert's action %d of %s (seed %llu) was invalid: %s",
-                                  n, lam_sim_template_id(app, t), (unsigned long long)es,
-                                  res.message);
-                break;
-            }
+        int split = split_of(&p, o, app, t, i);
+        /* mistakes only in training episodes: the other splits measure the expert's path */
+        int tries = split == LAM_SPLIT_TRAIN && o->noise > 0 ? NOISE_TRIES : 0;
+        int n = 0, solved = 0, noisy = 0;
+        for (int k = 0; k <= tries && s == LAM_OK && !solved; k++) {
+            double nz = k < tries ? o->noise : 0.0;
+            /* counters of episode i, try k: disjoint for every step below 2^20 */
+            uint64_t stream = ((uint64_t)i << 24) | ((uint64_t)k << 20);
+            s = run_episode(env, app, t, es, nz, o->seed, stream, &ar, steps, &n, &solved, &noisy,
+                            err);
+            if (s == LAM_OK && !solved && nz > 0) st.noise_retries++;
         }
         if (s != LAM_OK) break;
-        if (!lam_sim_judge(env) || steps[n - 1].action.type != LAM_ACT_DONE) {
+        if (!solved) {
             s = lam_error_set(err, LAM_ERR_INVALID,
                               "synth: the expert did not reach the goal of %s (seed %llu) in %d "
                               "steps",
                               lam_sim_template_id(app, t), (unsigned long long)es, n);
             break;
         }
-        int split = split_of(&p, o, app, t, i);
         snprintf(id, sizeof id, "sim-%llu-%06lld", (unsigned long long)o->seed, (long long)i);
         lam_episode ep = {
             .id = id,
@@ -393,6 +537,7 @@ lam_status lam_synth_run(const lam_synth_opts *o, lam_synth_sink sink, void *use
         if ((s = sink(&ep, user, err)) != LAM_OK) break;
         st.episodes++;
         st.steps += n;
+        st.noisy_steps += noisy;
         st.by_split[split]++;
         if (o->progress && (i & 63) == 0) {
             double dt = lam_now_s() - t0;
@@ -467,6 +612,10 @@ static const char *synth_usage =
     "                           their episodes get split test_template\n"
     "  --valid F                fraction of the other episodes with split valid    [0]\n"
     "  --step-limit N           most steps per episode                              [60]\n"
+    "  --noise P                in training episodes, each step is with probability P a\n"
+    "                           mistake (a random element's action or a near miss of the\n"
+    "                           expert's) recorded with the expert's action as its target;\n"
+    "                           the expert recovers from it in the next steps          [0]\n"
     "  --list                   list the apps, domains and templates, then exit\n"
     "  --quiet                  no progress line\n"
     "  -h, --help               show this help\n";
@@ -561,6 +710,13 @@ int lam_data_synth_main(int argc, char **argv) {
             if (!parse_i64(v, 1, 100000, &x))
                 return usage_err("--step-limit '%s' is not an integer in [1, 100000]%s", v, "");
             o.step_limit = (int)x;
+        } else if ((r = flag_val(argc, argv, &i, "--noise", &v)) != 0) {
+            if (r < 0) return usage_err("flag '%s' needs a value%s", "--noise", "");
+            char *end;
+            double d = strtod(v, &end);
+            if (!*v || *end || !(d >= 0.0 && d < 1.0))
+                return usage_err("--noise '%s' is not a probability in [0, 1)%s", v, "");
+            o.noise = d;
         } else if ((r = flag_val(argc, argv, &i, "--valid", &v)) != 0) {
             if (r < 0) return usage_err("flag '%s' needs a value%s", "--valid", "");
             char *end;
@@ -592,6 +748,9 @@ int lam_data_synth_main(int argc, char **argv) {
             st.seconds > 0 ? (double)st.episodes / st.seconds : 0.0);
     for (int k = 0; k < LAM_SPLIT_COUNT; k++)
         if (st.by_split[k]) fprintf(stderr, " %s %lld", split_names[k], (long long)st.by_split[k]);
+    if (o.noise > 0)
+        fprintf(stderr, "; %lld mistakes with the expert's recovery (%lld noisy tries redone)",
+                (long long)st.noisy_steps, (long long)st.noise_retries);
     fprintf(stderr, "\n");
     return 0;
 }

@@ -9,6 +9,8 @@
  *                successes; stopping early or a wrong answer is judged a failure
  *   splits       held-out templates, apps and domains get their split labels
  *   cli          lam_data_synth_main: help, usage errors (exit 2), an atomic output file
+ *   noise        --noise: mistakes only in training episodes, each labelled with the expert's
+ *                action; replayed, the expert's recovery reaches the goal
  * The independent reference for the judge is the hand-written paths in alt_path (they
  * drive the pages like an agent would, through element names and roles only). */
 #define _POSIX_C_SOURCE 200809L
@@ -1024,6 +1026,146 @@ static int mode_splits(void) {
     return failures ? 1 : 0;
 }
 
+/* ---- noise: mistakes in training episodes, each followed by the expert's recovery ---- */
+
+/* Synthesizes o into memory; *lines gets the JSONL lines (one allocation each). */
+static int synth_lines(const lam_synth_opts *o, char ***lines, int *n, lam_synth_stats *st) {
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    lam_error err = {0};
+    lam_status s = lam_synth_write(o, f, st, &err);
+    fclose(f);
+    CHECK(s == LAM_OK, "synth: %s", err.msg);
+    *n = 0;
+    *lines = calloc((size_t)o->n_episodes + 1, sizeof(char *));
+    for (char *p = buf, *nl; s == LAM_OK && (nl = strchr(p, '\n')); p = nl + 1)
+        (*lines)[(*n)++] = strndup(p, (size_t)(nl - p));
+    free(buf);
+    return s == LAM_OK && *n == (int)o->n_episodes;
+}
+
+static int same_act(const lam_action *a, const lam_action *b) {
+    return a->type == b->type &&
+           !strcmp(a->element ? a->element : "", b->element ? b->element : "") &&
+           !strcmp(a->value ? a->value : "", b->value ? b->value : "");
+}
+
+static int mode_noise(void) {
+    uint64_t seed = test_seed();
+    const double p = 0.2;
+    lam_synth_opts o;
+    lam_synth_opts_default(&o);
+    o.n_episodes = 400;
+    o.seed = seed;
+    o.valid_frac = 0.2;
+    o.holdout_templates = "1";
+    char **clean, **noisy;
+    int nc, nn;
+    lam_synth_stats sc, sn;
+    if (!synth_lines(&o, &clean, &nc, &sc)) return 1;
+    o.noise = p;
+    if (!synth_lines(&o, &noisy, &nn, &sn)) return 1;
+    lam_sim_env *env;
+    lam_error err = {0};
+    if (lam_sim_create(&env, &err) != LAM_OK) return fprintf(stderr, "%s\n", err.msg), 1;
+    long train_steps = 0, mistakes = 0, clean_train = 0, noisy_eps = 0, recovered = 0;
+    for (int i = 0; i < nn; i++) {
+        lam_episode a, b;
+        lam_problem items[4];
+        lam_problems pr;
+        lam_problems_init(&pr, items, 4);
+        CHECK(lam_episode_parse(noisy[i], strlen(noisy[i]), &b, &pr) == LAM_OK,
+              "episode %d: %s: %s", i, pr.n ? items[0].path : "", pr.n ? items[0].msg : "");
+        if (pr.n) continue;
+        lam_episode_parse(clean[i], strlen(clean[i]), &a, NULL);
+        int targets = 0, first = -1;
+        for (int k = 0; k < b.n_steps; k++)
+            if (b.steps[k].has_target && targets++ == 0) first = k;
+        int train = !strcmp(b.split, "train");
+        CHECK(!strcmp(a.split, b.split), "episode %d: split %s, without noise %s", i, b.split,
+              a.split);
+        if (!train || !targets) {
+            /* the other splits, and training episodes that drew no mistake, are unchanged */
+            CHECK(!strcmp(clean[i], noisy[i]),
+                  "episode %d (%s, %d mistakes) differs from the run "
+                  "without noise",
+                  i, b.split, targets);
+            clean_train += train;
+        }
+        CHECK(train || !targets, "episode %d of split %s has %d mistakes", i, b.split, targets);
+        if (train) train_steps += b.n_steps, mistakes += targets;
+        if (train && targets) {
+            noisy_eps++;
+            /* up to the first mistake, the expert's path; its target is the expert's action */
+            for (int k = 0; k < first && k < a.n_steps; k++)
+                CHECK(same_act(&a.steps[k].action, &b.steps[k].action), "episode %d step %d", i, k);
+            CHECK(
+                first < a.n_steps && same_act(&a.steps[first].action, &b.steps[first].target),
+                "episode %d: the target of the first mistake (step %d) is not the expert's action",
+                i, first);
+            CHECK(!same_act(&b.steps[first].action, &b.steps[first].target),
+                  "episode %d step %d: the mistake is the expert's action", i, first);
+            /* replayed in the simulator (the episode's seed drawn as synth.c draws it): every
+             * action is valid, the expert labels each target, the others are its own actions,
+             * and the goal holds at the end */
+            uint32_t r[4];
+            lam_philox(seed, 0x5eed0000u, (uint64_t)i, r);
+            int app = lam_sim_app_find(b.app), t = lam_sim_template_find(app, b.template_id);
+            CHECK(lam_sim_reset(env, app, t, (uint64_t)r[2] << 32 | r[3], &err) == LAM_OK, "%s",
+                  err.msg);
+            CHECK(!strcmp(lam_sim_task(env), b.task), "episode %d: replayed task differs", i);
+            int ok = 1;
+            for (int k = 0; k < b.n_steps && ok; k++) {
+                lam_action x;
+                lam_sim_result res;
+                ok = lam_sim_expert(env, &x, &err) == LAM_OK;
+                const lam_action *want =
+                    b.steps[k].has_target ? &b.steps[k].target : &b.steps[k].action;
+                if (ok && !same_act(&x, want)) {
+                    CHECK(0, "episode %d step %d: the expert says %s %s, the recording %s %s", i, k,
+                          lam_action_name(x.type), x.element ? x.element : "-",
+                          lam_action_name(want->type), want->element ? want->element : "-");
+                    ok = 0;
+                }
+                ok = ok && lam_sim_step(env, &b.steps[k].action, &res, &err) == LAM_OK && res.valid;
+                CHECK(ok, "episode %d step %d: replay failed", i, k);
+            }
+            CHECK(ok && lam_sim_done(env) && lam_sim_judge(env), "episode %d: goal not reached", i);
+            recovered += ok && lam_sim_judge(env);
+        }
+        lam_episode_free(&a);
+        lam_episode_free(&b);
+    }
+    CHECK(sn.noisy_steps == mistakes, "stats: %lld mistakes, counted %ld",
+          (long long)sn.noisy_steps, mistakes);
+    double rate = train_steps ? (double)mistakes / (double)train_steps : 0;
+    /* per step with probability p, less where a page offers no mistake or a try is redone */
+    CHECK(noisy_eps > 50 && rate > 0.5 * p && rate <= 1.2 * p,
+          "%ld noisy episodes, mistakes in %.3f of the training steps (noise %.2f)", noisy_eps,
+          rate, p);
+    CHECK(clean_train > 0, "no training episode without a mistake");
+    printf("noise %.2f: %ld of %ld training steps are mistakes (%.3f) in %ld episodes, all "
+           "recovered by the expert (%ld replayed); %lld tries redone; %ld training episodes "
+           "drew none\n",
+           p, mistakes, train_steps, rate, noisy_eps, recovered, (long long)sn.noise_retries,
+           clean_train);
+    for (int i = 0; i < nc; i++) free(clean[i]);
+    for (int i = 0; i < nn; i++) free(noisy[i]);
+    free(clean);
+    free(noisy);
+    lam_sim_free(env);
+    /* out of range */
+    o.noise = 1.0;
+    CHECK(lam_synth_run(&o, check_sink, &(check_state){0, 0, 0}, NULL, &err) == LAM_ERR_INVALID &&
+              strstr(err.msg, "noise"),
+          "noise 1.0: %s", err.msg);
+    o.noise = -0.1;
+    CHECK(lam_synth_run(&o, check_sink, &(check_state){0, 0, 0}, NULL, &err) == LAM_ERR_INVALID,
+          "noise -0.1");
+    return failures ? 1 : 0;
+}
+
 /* ---- cli: lam data synth ---- */
 
 /* Runs lam_data_synth_main with stderr captured; returns the exit code. */
@@ -1078,6 +1220,7 @@ static int mode_cli(void) {
         {{"--out", path, "--holdout-domains", "space", NULL}, 2, "unknown domain 'space'"},
         {{"--out", path, "--holdout-templates", "x.y", NULL}, 2, "unknown template"},
         {{"--out", path, "--valid", "2", NULL}, 2, "--valid"},
+        {{"--out", path, "--noise", "1", NULL}, 2, "--noise '1' is not a probability"},
         {{"--out", "/nonexistent-dir/x.jsonl", "--episodes", "2", "--quiet", NULL},
          1,
          "/nonexistent-dir"},
@@ -1240,6 +1383,8 @@ int main(int argc, char **argv) {
     if (!strcmp(mode, "alt_path")) return mode_alt_path();
     if (!strcmp(mode, "splits")) return mode_splits();
     if (!strcmp(mode, "cli")) return mode_cli();
-    fprintf(stderr, "usage: test_sim expert|perturb|invalid|determinism|alt_path|splits|cli\n");
+    if (!strcmp(mode, "noise")) return mode_noise();
+    fprintf(stderr,
+            "usage: test_sim expert|perturb|invalid|determinism|alt_path|splits|cli|noise\n");
     return 2;
 }

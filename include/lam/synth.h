@@ -30,7 +30,14 @@ typedef struct {
     const char *holdout_templates;
     double valid_frac; /* of the remaining episodes, this fraction gets split "valid" */
     int step_limit;    /* per episode; 0: LAM_SIM_DEFAULT_STEP_LIMIT */
-    FILE *progress;    /* progress line (stderr); NULL: none */
+    /* Training episodes only: each step is, with this probability, a mistake - the action a
+     * random element invites, or a near miss of the expert's (another element of its role,
+     * other words of the task, another option) - taken instead of the expert's action, which
+     * is kept as the step's target (lam_step.has_target); the expert recovers in the steps
+     * after. A try whose mistakes made the goal unreachable (or was invalid) is redone with
+     * other draws, up to 4 times, then without mistakes. 0: none. In [0, 1). */
+    double noise;
+    FILE *progress; /* progress line (stderr); NULL: none */
 } lam_synth_opts;
 
 enum {
@@ -45,6 +52,8 @@ const char *lam_synth_split_name(int split); /* "train", "valid", "test_template
 
 typedef struct {
     int64_t episodes, steps;
+    int64_t noisy_steps;   /* steps whose action was a mistake (the expert's is the target) */
+    int64_t noise_retries; /* noisy tries redone because the goal was not reached */
     int64_t by_split[LAM_SPLIT_COUNT];
     int64_t bytes; /* written by lam_synth_write / lam_synth_write_file */
     double seconds;
