@@ -404,7 +404,10 @@ static int same_action(const lam_action *a, const lam_action *b) {
 /* ---------------------------------------------------------------------------------------- */
 /* Generation                                                                                 */
 
-#define NOISE_TRIES 4 /* noisy tries of an episode before it is recorded without noise */
+#define NOISE_TRIES 4
+#define SIM_GROUND_TASK_MAX                                                                        \
+    512 /* noisy tries of an episode before it is recorded without noise                           \
+         */
 
 /* One run of the episode (app, t, es) into steps[0..*n): the expert acts, except that with
  * probability noise per step (drawn from stream) a mistake is taken instead and the expert's
@@ -469,12 +472,111 @@ static lam_status run_episode(lam_sim_env *env, int app, int t, uint64_t es, dou
     return LAM_OK;
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* Grounding episodes: one expert action of a training episode, asked for in plain words      */
+
+/* 1 when no other element of o has e's name (the words then name one element). */
+static int name_unique(const lam_observation *o, const lam_element *e) {
+    if (!e->name || !e->name[0]) return 0;
+    for (int i = 0; i < o->n_elements; i++)
+        if (&o->elements[i] != e && o->elements[i].name && !strcmp(o->elements[i].name, e->name))
+            return 0;
+    return 1;
+}
+
+/* The request for action a on element e, in one of three phrasings drawn from r. */
+static void ground_task(const lam_element *e, const lam_action *a, uint32_t r, char *buf,
+                        size_t cap) {
+    const char *n = e->name, *v = a->value;
+    int k = (int)(r % 3u);
+    if (a->type == LAM_ACT_TYPE) {
+        if (k == 0) snprintf(buf, cap, "Type \"%s\" into the \"%s\" field.", v, n);
+        if (k == 1) snprintf(buf, cap, "Enter \"%s\" in \"%s\".", v, n);
+        if (k == 2) snprintf(buf, cap, "Fill in \"%s\" with \"%s\".", n, v);
+    } else if (a->type == LAM_ACT_SELECT) {
+        if (k == 0) snprintf(buf, cap, "Select \"%s\" in \"%s\".", v, n);
+        if (k == 1) snprintf(buf, cap, "Set \"%s\" to \"%s\".", n, v);
+        if (k == 2) snprintf(buf, cap, "Choose \"%s\" for \"%s\".", v, n);
+    } else {
+        static const char *const button[] = {"Click the \"%s\" button.", "Press \"%s\".",
+                                             "Click \"%s\"."};
+        static const char *const link[] = {"Open the \"%s\" link.", "Follow \"%s\".",
+                                           "Click \"%s\"."};
+        static const char *const toggle[] = {"Click the \"%s\" %s.", "Toggle \"%s\".",
+                                             "Click \"%s\"."};
+        static const char *const other[] = {"Pick \"%s\".", "Choose \"%s\".", "Click \"%s\"."};
+        if (e->role == LAM_ROLE_BUTTON)
+            snprintf(buf, cap, button[k], n);
+        else if (e->role == LAM_ROLE_LINK)
+            snprintf(buf, cap, link[k], n);
+        else if (e->role == LAM_ROLE_CHECKBOX || e->role == LAM_ROLE_SWITCH ||
+                 e->role == LAM_ROLE_RADIO)
+            snprintf(buf, cap, toggle[k], n, lam_role_name(e->role));
+        else
+            snprintf(buf, cap, other[k], n);
+    }
+}
+
+/* A grounding episode from the recorded steps[0..n) of (app, t, es): at a step drawn from r
+ * whose action is the expert's click, type or choice on an element its name alone identifies,
+ * the task asks for that action in plain words; the episode is that action, then `done` on
+ * the page it leads to. *made 0 when no step qualifies. The episode's strings live in ar. */
+static lam_status make_grounding(lam_sim_env *env, int app, int t, uint64_t es,
+                                 const lam_step *steps, int n, const uint32_t r[4], arena *ar,
+                                 lam_step *out, char *task, size_t cap, int *made, lam_error *err) {
+    *made = 0;
+    int cand = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        int pick = pass ? (int)(r[0] % (uint32_t)cand) : -1;
+        for (int k = 0; k < n; k++) {
+            const lam_step *s = &steps[k];
+            const lam_action *a = &s->action;
+            if (s->has_target || !a->element ||
+                (a->type != LAM_ACT_CLICK && a->type != LAM_ACT_TYPE && a->type != LAM_ACT_SELECT))
+                continue;
+            const lam_element *e = lam_observation_find(&s->obs, a->element);
+            if (!e || !name_unique(&s->obs, e) || (a->value && strchr(a->value, '"'))) continue;
+            if (!pass) {
+                cand++;
+                continue;
+            }
+            if (pick-- > 0) continue;
+            ground_task(e, a, r[1], task, cap);
+            /* the page after the action: replay the episode up to it */
+            LAM_TRY(lam_sim_reset(env, app, t, es, err));
+            lam_sim_result res;
+            for (int j = 0; j <= k; j++) {
+                LAM_TRY(lam_sim_step(env, &steps[j].action, &res, err));
+                if (!res.valid)
+                    return lam_error_set(
+                        err, LAM_ERR_INVALID, "synth: replaying step %d of %s (seed %llu): %s", j,
+                        lam_sim_template_id(app, t), (unsigned long long)es, res.message);
+            }
+            lam_observation after;
+            lam_sim_observe(env, &after);
+            memset(out, 0, 2 * sizeof *out);
+            out[0].obs = s->obs;
+            out[0].action = *a;
+            if (!copy_obs(ar, &out[1].obs, &after))
+                return lam_error_set(err, LAM_ERR_NOMEM, "synth: episode memory");
+            out[1].action.type = LAM_ACT_DONE;
+            *made = 1;
+            return LAM_OK;
+        }
+        if (!cand) return LAM_OK;
+    }
+    return LAM_OK;
+}
+
 lam_status lam_synth_run(const lam_synth_opts *o, lam_synth_sink sink, void *user,
                          lam_synth_stats *stats, lam_error *err) {
     if (!o || !sink) return lam_error_set(err, LAM_ERR_INVALID, "lam_synth_run: NULL argument");
     if (o->n_episodes < 0)
         return lam_error_set(err, LAM_ERR_INVALID, "episodes %lld must not be negative",
                              (long long)o->n_episodes);
+    if (!(o->grounding >= 0.0 && o->grounding <= 1.0))
+        return lam_error_set(err, LAM_ERR_INVALID, "grounding %g is not a fraction in [0, 1]",
+                             o->grounding);
     if (!(o->noise >= 0.0 && o->noise < 1.0))
         return lam_error_set(err, LAM_ERR_INVALID, "noise %g is not a probability in [0, 1)",
                              o->noise);
@@ -539,6 +641,31 @@ lam_status lam_synth_run(const lam_synth_opts *o, lam_synth_sink sink, void *use
         st.steps += n;
         st.noisy_steps += noisy;
         st.by_split[split]++;
+        if (split == LAM_SPLIT_TRAIN && o->grounding > 0 &&
+            lam_rng_uniform(o->seed, 0x5eed0005u, (uint64_t)i) < o->grounding) {
+            lam_philox(o->seed, 0x5eed0006u, (uint64_t)i, r);
+            lam_step g[2];
+            char gtask[SIM_GROUND_TASK_MAX], gid[80], gtmpl[80];
+            int made;
+            if ((s = make_grounding(env, app, t, es, steps, n, r, &ar, g, gtask, sizeof gtask,
+                                    &made, err)) != LAM_OK)
+                break;
+            if (made) {
+                snprintf(gid, sizeof gid, "%s-g", id);
+                snprintf(gtmpl, sizeof gtmpl, "%s.grounding", lam_sim_app_name(app));
+                lam_episode ge = ep;
+                ge.id = gid;
+                ge.task = gtask;
+                ge.template_id = gtmpl;
+                ge.steps = g;
+                ge.n_steps = 2;
+                if ((s = sink(&ge, user, err)) != LAM_OK) break;
+                st.episodes++;
+                st.steps += 2;
+                st.grounding++;
+                st.by_split[split]++;
+            }
+        }
         if (o->progress && (i & 63) == 0) {
             double dt = lam_now_s() - t0;
             snprintf(extra, sizeof extra, "%.0f episodes/s", dt > 0 ? (double)(i + 1) / dt : 0.0);
@@ -612,6 +739,9 @@ static const char *synth_usage =
     "                           their episodes get split test_template\n"
     "  --valid F                fraction of the other episodes with split valid    [0]\n"
     "  --step-limit N           most steps per episode                              [60]\n"
+    "  --grounding F            after a fraction F of the training episodes, a grounding\n"
+    "                           episode: one of its expert actions asked for in plain\n"
+    "                           words (Type \"Paris\" into the \"To\" field.), then done  [0]\n"
     "  --noise P                in training episodes, each step is with probability P a\n"
     "                           mistake (a random element's action or a near miss of the\n"
     "                           expert's) recorded with the expert's action as its target;\n"
@@ -710,6 +840,13 @@ int lam_data_synth_main(int argc, char **argv) {
             if (!parse_i64(v, 1, 100000, &x))
                 return usage_err("--step-limit '%s' is not an integer in [1, 100000]%s", v, "");
             o.step_limit = (int)x;
+        } else if ((r = flag_val(argc, argv, &i, "--grounding", &v)) != 0) {
+            if (r < 0) return usage_err("flag '%s' needs a value%s", "--grounding", "");
+            char *end;
+            double d = strtod(v, &end);
+            if (!*v || *end || !(d >= 0.0 && d <= 1.0))
+                return usage_err("--grounding '%s' is not a fraction in [0, 1]%s", v, "");
+            o.grounding = d;
         } else if ((r = flag_val(argc, argv, &i, "--noise", &v)) != 0) {
             if (r < 0) return usage_err("flag '%s' needs a value%s", "--noise", "");
             char *end;
@@ -748,6 +885,8 @@ int lam_data_synth_main(int argc, char **argv) {
             st.seconds > 0 ? (double)st.episodes / st.seconds : 0.0);
     for (int k = 0; k < LAM_SPLIT_COUNT; k++)
         if (st.by_split[k]) fprintf(stderr, " %s %lld", split_names[k], (long long)st.by_split[k]);
+    if (o.grounding > 0)
+        fprintf(stderr, "; %lld of the episodes are grounding episodes", (long long)st.grounding);
     if (o.noise > 0)
         fprintf(stderr, "; %lld mistakes with the expert's recovery (%lld noisy tries redone)",
                 (long long)st.noisy_steps, (long long)st.noise_retries);

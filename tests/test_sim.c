@@ -11,6 +11,8 @@
  *   cli          lam_data_synth_main: help, usage errors (exit 2), an atomic output file
  *   noise        --noise: mistakes only in training episodes, each labelled with the expert's
  *                action; replayed, the expert's recovery reaches the goal
+ *   grounding    --grounding: after training episodes, one of their expert actions asked for
+ *                in words that name its element and value, then done
  * The independent reference for the judge is the hand-written paths in alt_path (they
  * drive the pages like an agent would, through element names and roles only). */
 #define _POSIX_C_SOURCE 200809L
@@ -1028,8 +1030,9 @@ static int mode_splits(void) {
 
 /* ---- noise: mistakes in training episodes, each followed by the expert's recovery ---- */
 
-/* Synthesizes o into memory; *lines gets the JSONL lines (one allocation each). */
-static int synth_lines(const lam_synth_opts *o, char ***lines, int *n, lam_synth_stats *st) {
+/* Synthesizes o into memory; *lines gets up to cap JSONL lines (one allocation each). */
+static int synth_lines(const lam_synth_opts *o, char ***lines, int *n, int cap,
+                       lam_synth_stats *st) {
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
@@ -1038,11 +1041,11 @@ static int synth_lines(const lam_synth_opts *o, char ***lines, int *n, lam_synth
     fclose(f);
     CHECK(s == LAM_OK, "synth: %s", err.msg);
     *n = 0;
-    *lines = calloc((size_t)o->n_episodes + 1, sizeof(char *));
-    for (char *p = buf, *nl; s == LAM_OK && (nl = strchr(p, '\n')); p = nl + 1)
+    *lines = calloc((size_t)cap + 1, sizeof(char *));
+    for (char *p = buf, *nl; s == LAM_OK && *n < cap && (nl = strchr(p, '\n')); p = nl + 1)
         (*lines)[(*n)++] = strndup(p, (size_t)(nl - p));
     free(buf);
-    return s == LAM_OK && *n == (int)o->n_episodes;
+    return s == LAM_OK;
 }
 
 static int same_act(const lam_action *a, const lam_action *b) {
@@ -1063,9 +1066,9 @@ static int mode_noise(void) {
     char **clean, **noisy;
     int nc, nn;
     lam_synth_stats sc, sn;
-    if (!synth_lines(&o, &clean, &nc, &sc)) return 1;
+    if (!synth_lines(&o, &clean, &nc, 400, &sc) || nc != 400) return 1;
     o.noise = p;
-    if (!synth_lines(&o, &noisy, &nn, &sn)) return 1;
+    if (!synth_lines(&o, &noisy, &nn, 400, &sn) || nn != 400) return 1;
     lam_sim_env *env;
     lam_error err = {0};
     if (lam_sim_create(&env, &err) != LAM_OK) return fprintf(stderr, "%s\n", err.msg), 1;
@@ -1163,6 +1166,120 @@ static int mode_noise(void) {
     o.noise = -0.1;
     CHECK(lam_synth_run(&o, check_sink, &(check_state){0, 0, 0}, NULL, &err) == LAM_ERR_INVALID,
           "noise -0.1");
+    return failures ? 1 : 0;
+}
+
+/* ---- grounding: one expert action of a training episode, asked for in plain words ---- */
+
+static int obs_same(const lam_observation *a, const lam_observation *b) {
+    if (strcmp(a->url, b->url) || a->n_elements != b->n_elements) return 0;
+    for (int i = 0; i < a->n_elements; i++)
+        if (strcmp(a->elements[i].id, b->elements[i].id) ||
+            strcmp(a->elements[i].name, b->elements[i].name))
+            return 0;
+    return 1;
+}
+
+static int mode_grounding(void) {
+    uint64_t seed = test_seed();
+    lam_synth_opts o;
+    lam_synth_opts_default(&o);
+    o.n_episodes = 300;
+    o.seed = seed;
+    o.valid_frac = 0.2;
+    o.holdout_templates = "1";
+    char **plain, **gl;
+    int np, ng;
+    lam_synth_stats sp, sg;
+    if (!synth_lines(&o, &plain, &np, 300, &sp) || np != 300) return 1;
+    o.grounding = 0.5;
+    if (!synth_lines(&o, &gl, &ng, 1000, &sg)) return 1;
+    lam_error err = {0};
+    int k = 0, grounded = 0, by_type[LAM_ACT_COUNT] = {0};
+    lam_episode prev;
+    memset(&prev, 0, sizeof prev);
+    for (int i = 0; i < ng; i++) {
+        lam_episode e;
+        lam_problem items[4];
+        lam_problems pr;
+        lam_problems_init(&pr, items, 4);
+        CHECK(lam_episode_parse(gl[i], strlen(gl[i]), &e, &pr) == LAM_OK, "line %d: %s: %s", i,
+              pr.n ? items[0].path : "", pr.n ? items[0].msg : "");
+        if (pr.n) continue;
+        size_t idn = strlen(e.id);
+        if (idn < 2 || strcmp(e.id + idn - 2, "-g")) {
+            /* the task episodes are those of the run without grounding, in order */
+            CHECK(k < np && !strcmp(gl[i], plain[k]),
+                  "line %d differs from episode %d without "
+                  "grounding",
+                  i, k);
+            k++;
+            lam_episode_free(&prev);
+            prev = e;
+            continue;
+        }
+        grounded++;
+        /* after the training episode it comes from, with its split, app and a template that
+         * is not the simulator's */
+        CHECK(prev.id && !strncmp(e.id, prev.id, idn - 2) && strlen(prev.id) == idn - 2,
+              "grounding episode %s does not follow its episode", e.id);
+        CHECK(!strcmp(e.split, "train") && prev.split && !strcmp(prev.split, "train"),
+              "grounding episode %s in split %s", e.id, e.split);
+        int app = lam_sim_app_find(e.app);
+        CHECK(app >= 0 && lam_sim_template_find(app, e.template_id) < 0 &&
+                  strstr(e.template_id, ".grounding"),
+              "%s: template %s", e.id, e.template_id);
+        CHECK(e.n_steps == 2 && e.steps[1].action.type == LAM_ACT_DONE && !e.steps[1].action.value,
+              "%s: not an action then done", e.id);
+        const lam_step *g = &e.steps[0];
+        /* one of the episode's own steps: the same page and the expert's action there */
+        int found = 0;
+        for (int j = 0; j < prev.n_steps && !found; j++)
+            found = obs_same(&prev.steps[j].obs, &g->obs) &&
+                    same_act(&prev.steps[j].action, &g->action) &&
+                    (j + 1 >= prev.n_steps || obs_same(&prev.steps[j + 1].obs, &e.steps[1].obs));
+        CHECK(found, "%s: its action and pages are not a step of %s", e.id, prev.id);
+        /* the task names the element (its name, unique on the page) and the value */
+        const lam_element *el = lam_observation_find(&g->obs, g->action.element);
+        int same_name = 0;
+        for (int j = 0; el && j < g->obs.n_elements; j++)
+            same_name += !strcmp(g->obs.elements[j].name, el->name);
+        CHECK(el && same_name == 1 && strstr(e.task, el->name),
+              "%s: task '%s' does not name "
+              "its element uniquely",
+              e.id, e.task);
+        CHECK(!g->action.value || strstr(e.task, g->action.value), "%s: task '%s' lacks the value",
+              e.id, e.task);
+        CHECK(g->action.type == LAM_ACT_CLICK || g->action.type == LAM_ACT_TYPE ||
+                  g->action.type == LAM_ACT_SELECT,
+              "%s: action %s", e.id, lam_action_name(g->action.type));
+        by_type[g->action.type]++;
+        lam_episode_free(&e);
+    }
+    lam_episode_free(&prev);
+    CHECK(k == np, "%d task episodes, want %d", k, np);
+    CHECK(sg.grounding == grounded && sg.episodes == np + grounded, "stats: %lld grounding of %lld",
+          (long long)sg.grounding, (long long)sg.episodes);
+    /* about half of the training episodes (each has a click, typing or a choice) */
+    long train = sp.by_split[LAM_SPLIT_TRAIN];
+    CHECK(grounded > train / 3 && grounded < 2 * train / 3,
+          "%d grounding episodes for %ld "
+          "training episodes",
+          grounded, train);
+    CHECK(by_type[LAM_ACT_CLICK] && by_type[LAM_ACT_TYPE] && by_type[LAM_ACT_SELECT],
+          "clicks %d, typing %d, choices %d", by_type[LAM_ACT_CLICK], by_type[LAM_ACT_TYPE],
+          by_type[LAM_ACT_SELECT]);
+    printf("grounding 0.5: %d grounding episodes after %ld training episodes (%d clicks, %d typed, "
+           "%d chosen), task episodes unchanged\n",
+           grounded, train, by_type[LAM_ACT_CLICK], by_type[LAM_ACT_TYPE], by_type[LAM_ACT_SELECT]);
+    for (int i = 0; i < np; i++) free(plain[i]);
+    for (int i = 0; i < ng; i++) free(gl[i]);
+    free(plain);
+    free(gl);
+    o.grounding = 1.5;
+    CHECK(lam_synth_run(&o, check_sink, &(check_state){0, 0, 0}, NULL, &err) == LAM_ERR_INVALID &&
+              strstr(err.msg, "grounding"),
+          "grounding 1.5: %s", err.msg);
     return failures ? 1 : 0;
 }
 
@@ -1384,7 +1501,9 @@ int main(int argc, char **argv) {
     if (!strcmp(mode, "splits")) return mode_splits();
     if (!strcmp(mode, "cli")) return mode_cli();
     if (!strcmp(mode, "noise")) return mode_noise();
-    fprintf(stderr,
-            "usage: test_sim expert|perturb|invalid|determinism|alt_path|splits|cli|noise\n");
+    if (!strcmp(mode, "grounding")) return mode_grounding();
+    fprintf(
+        stderr,
+        "usage: test_sim expert|perturb|invalid|determinism|alt_path|splits|cli|noise|grounding\n");
     return 2;
 }

@@ -37,6 +37,12 @@ typedef struct {
      * after. A try whose mistakes made the goal unreachable (or was invalid) is redone with
      * other draws, up to 4 times, then without mistakes. 0: none. In [0, 1). */
     double noise;
+    /* After each training episode, with this probability, a grounding episode: one of the
+     * episode's expert actions (a click, typing or a choice on an element whose name is unique
+     * on its page) asked for in plain words ("Type \"Paris\" into the \"To\" field."), then
+     * `done` on the page it leads to. Id "<episode id>-g", template "<app>.grounding" (not a
+     * simulator template: closed-loop evaluation skips it), split train. 0: none. In [0, 1]. */
+    double grounding;
     FILE *progress; /* progress line (stderr); NULL: none */
 } lam_synth_opts;
 
@@ -54,6 +60,7 @@ typedef struct {
     int64_t episodes, steps;
     int64_t noisy_steps;   /* steps whose action was a mistake (the expert's is the target) */
     int64_t noise_retries; /* noisy tries redone because the goal was not reached */
+    int64_t grounding;     /* grounding episodes among `episodes` */
     int64_t by_split[LAM_SPLIT_COUNT];
     int64_t bytes; /* written by lam_synth_write / lam_synth_write_file */
     double seconds;
