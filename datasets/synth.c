@@ -404,10 +404,8 @@ static int same_action(const lam_action *a, const lam_action *b) {
 /* ---------------------------------------------------------------------------------------- */
 /* Generation                                                                                 */
 
-#define NOISE_TRIES 4
-#define SIM_GROUND_TASK_MAX                                                                        \
-    512 /* noisy tries of an episode before it is recorded without noise                           \
-         */
+#define NOISE_TRIES     4   /* noisy tries of an episode before it is recorded without noise */
+#define GROUND_TASK_MAX 512 /* a grounding task: its phrasing, an element name and a value */
 
 /* One run of the episode (app, t, es) into steps[0..*n): the expert acts, except that with
  * probability noise per step (drawn from stream) a mistake is taken instead and the expert's
@@ -535,7 +533,10 @@ static lam_status make_grounding(lam_sim_env *env, int app, int t, uint64_t es,
                 (a->type != LAM_ACT_CLICK && a->type != LAM_ACT_TYPE && a->type != LAM_ACT_SELECT))
                 continue;
             const lam_element *e = lam_observation_find(&s->obs, a->element);
-            if (!e || !name_unique(&s->obs, e) || (a->value && strchr(a->value, '"'))) continue;
+            /* named alone, and phrased whole within the task's buffer */
+            if (!e || !name_unique(&s->obs, e) || (a->value && strchr(a->value, '"')) ||
+                strlen(e->name) + (a->value ? strlen(a->value) : 0) + 64 > cap)
+                continue;
             if (!pass) {
                 cand++;
                 continue;
@@ -645,7 +646,7 @@ lam_status lam_synth_run(const lam_synth_opts *o, lam_synth_sink sink, void *use
             lam_rng_uniform(o->seed, 0x5eed0005u, (uint64_t)i) < o->grounding) {
             lam_philox(o->seed, 0x5eed0006u, (uint64_t)i, r);
             lam_step g[2];
-            char gtask[SIM_GROUND_TASK_MAX], gid[80], gtmpl[80];
+            char gtask[GROUND_TASK_MAX], gid[80], gtmpl[80];
             int made;
             if ((s = make_grounding(env, app, t, es, steps, n, r, &ar, g, gtask, sizeof gtask,
                                     &made, err)) != LAM_OK)
