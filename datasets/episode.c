@@ -263,6 +263,14 @@ lam_status lam_observation_copy(lam_observation *dst, const lam_observation *src
     return LAM_OK;
 }
 
+int lam_action_equal(const lam_action *a, const lam_action *b) {
+    if (a->type != b->type) return 0;
+    if ((a->element == NULL) != (b->element == NULL) || (a->value == NULL) != (b->value == NULL))
+        return 0;
+    return (!a->element || !strcmp(a->element, b->element)) &&
+           (!a->value || !strcmp(a->value, b->value));
+}
+
 const lam_element *lam_observation_find(const lam_observation *obs, const char *id) {
     if (!obs || !id || !obs->elements) return NULL;
     for (int j = 0; j < obs->n_elements; j++)

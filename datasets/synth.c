@@ -395,12 +395,6 @@ static int noise_action(const lam_observation *o, const char *task, const lam_ac
     return 0;
 }
 
-static int same_action(const lam_action *a, const lam_action *b) {
-    return a->type == b->type &&
-           !strcmp(a->element ? a->element : "", b->element ? b->element : "") &&
-           !strcmp(a->value ? a->value : "", b->value ? b->value : "");
-}
-
 /* ---------------------------------------------------------------------------------------- */
 /* Generation                                                                                 */
 
@@ -437,7 +431,7 @@ static lam_status run_episode(lam_sim_env *env, int app, int t, uint64_t es, dou
             if ((double)r[0] / 4294967296.0 < noise) {
                 lam_philox(seed, 0x5eed0004u, stream + (uint64_t)*n, r);
                 mistake = noise_action(&obs, lam_sim_task(env), &x, r, &a, vbuf, sizeof vbuf) &&
-                          !same_action(&a, &x);
+                          !lam_action_equal(&a, &x);
             }
         }
         if (!mistake) a = x;
@@ -781,6 +775,16 @@ static int parse_i64(const char *s, int64_t lo, int64_t hi, int64_t *out) {
     return 1;
 }
 
+/* A flag's value in [0, 1], or [0, 1) unless one_ok, into *out; 0 if it is not one. */
+static int parse_frac(const char *s, int one_ok, double *out) {
+    char *end;
+    if (!*s) return 0;
+    double d = strtod(s, &end);
+    if (*end || !(d >= 0.0 && (d < 1.0 || (one_ok && d == 1.0)))) return 0;
+    *out = d;
+    return 1;
+}
+
 static void list_world(FILE *f) {
     fprintf(f, "%d apps in %d domains\n", lam_sim_n_apps(), lam_sim_n_domains());
     for (int a = 0; a < lam_sim_n_apps(); a++) {
@@ -843,25 +847,16 @@ int lam_data_synth_main(int argc, char **argv) {
             o.step_limit = (int)x;
         } else if ((r = flag_val(argc, argv, &i, "--grounding", &v)) != 0) {
             if (r < 0) return usage_err("flag '%s' needs a value%s", "--grounding", "");
-            char *end;
-            double d = strtod(v, &end);
-            if (!*v || *end || !(d >= 0.0 && d <= 1.0))
+            if (!parse_frac(v, 1, &o.grounding))
                 return usage_err("--grounding '%s' is not a fraction in [0, 1]%s", v, "");
-            o.grounding = d;
         } else if ((r = flag_val(argc, argv, &i, "--noise", &v)) != 0) {
             if (r < 0) return usage_err("flag '%s' needs a value%s", "--noise", "");
-            char *end;
-            double d = strtod(v, &end);
-            if (!*v || *end || !(d >= 0.0 && d < 1.0))
+            if (!parse_frac(v, 0, &o.noise))
                 return usage_err("--noise '%s' is not a probability in [0, 1)%s", v, "");
-            o.noise = d;
         } else if ((r = flag_val(argc, argv, &i, "--valid", &v)) != 0) {
             if (r < 0) return usage_err("flag '%s' needs a value%s", "--valid", "");
-            char *end;
-            double d = strtod(v, &end);
-            if (!*v || *end || !(d >= 0.0 && d < 1.0))
+            if (!parse_frac(v, 0, &o.valid_frac))
                 return usage_err("--valid '%s' is not a fraction in [0, 1)%s", v, "");
-            o.valid_frac = d;
         } else {
             return usage_err("unknown flag '%s'%s", a, "");
         }

@@ -142,14 +142,6 @@ void lam_rollout_rec_free(lam_rollout_rec *r) {
     memset(r, 0, sizeof *r);
 }
 
-static int same_action(const lam_action *a, const lam_action *b) {
-    if (a->type != b->type) return 0;
-    if ((a->element == NULL) != (b->element == NULL) || (a->value == NULL) != (b->value == NULL))
-        return 0;
-    return (!a->element || !strcmp(a->element, b->element)) &&
-           (!a->value || !strcmp(a->value, b->value));
-}
-
 static char *dup_or_null(const char *s) {
     return s ? strdup(s) : NULL;
 }
@@ -193,7 +185,7 @@ static lam_status record_step(void *user, int i, lam_sim_env *env, const lam_obs
     ep->n_steps++;
     if (!copy_action(&s->action, act))
         return lam_error_set(err, LAM_ERR_NOMEM, "rollout recorder: out of memory");
-    if (!same_action(act, &expert)) { /* a correction */
+    if (!lam_action_equal(act, &expert)) { /* a correction */
         s->has_target = 1;
         if (!copy_action(&s->target, &expert))
             return lam_error_set(err, LAM_ERR_NOMEM, "rollout recorder: out of memory");

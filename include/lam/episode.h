@@ -146,6 +146,8 @@ lam_status lam_episode_write(FILE *f, const lam_episode *ep, lam_error *err);
 /* The same with the episode's "meta" member: meta is the text of a JSON object, written as is
  * (the caller's; NULL: none). */
 lam_status lam_episode_write_meta(FILE *f, const lam_episode *ep, const char *meta, lam_error *err);
+/* 1 when a and b are the same action: type, element and value (NULL only equals NULL). */
+int lam_action_equal(const lam_action *a, const lam_action *b);
 /* Element with this id, or NULL. */
 const lam_element *lam_observation_find(const lam_observation *obs, const char *id);
 
