@@ -855,11 +855,15 @@ static void mode_forward(void) {
     for (int i = 0; i < 7; i++)
         fwd_decode(dec[i][0], 0, dec[i][1], dec[i][2], dec[i][3], dec[i][4], 1.0f);
     fwd_decode(3, 0, 67, 4, 2, 16, 3.0f);
-    /* chunks of queries (prefill against the cache), past the 128-key chunk of the kernel */
+    /* chunks of queries (prefill against the cache), past the CPU kernel's 64-key chunks and
+     * its blocks of 24 (query, head) rows (fewer for long heads: 12 at hd 256, 3 at 1024) */
     fwd_decode(1, 1, 5, 4, 2, 8, 1.0f);
     fwd_decode(2, 7, 67, 4, 2, 16, 1.0f);
     fwd_decode(3, 37, 300, 6, 2, 10, 1.0f);
     fwd_decode(1, 130, 130, 2, 1, 64, 3.0f);
+    fwd_decode(2, 30, 90, 4, 4, 40, 1.0f);
+    fwd_decode(2, 9, 70, 2, 1, 256, 1.0f);
+    fwd_decode(1, 5, 66, 2, 2, 1024, 1.0f);
     static const int64_t sw[][2] = {{1, 1}, {5, 24}, {67, 37}, {130, 40}, {390, 96}};
     for (int i = 0; i < 5; i++) fwd_swiglu(sw[i][0], sw[i][1], 0);
     fwd_swiglu(5, 24, 1);

@@ -1,7 +1,8 @@
 /* cpu_ops.c - the CPU backend's ops: fp32, OpenMP over rows (or columns for reductions over
  * rows, so every sum has one fixed order whatever the thread count), OpenBLAS sgemm in fixed
  * blocks (and a dot-product kernel for a decode step's few rows) for the matmuls and the
- * attention products. Semantics of each op: backend.h. */
+ * attention products, and small tiled products for the attention over a KV cache. Semantics of
+ * each op: backend.h. */
 #include <cblas.h>
 #include <math.h>
 #include <omp.h>
@@ -295,6 +296,13 @@ static lam_status op_rmsnorm_bwd(lam_backend *be, lam_tensor *dx, lam_tensor *dw
 #define MATMUL_ROWS_MAX 64  /* rows up to which x W^T is the dot-product kernel */
 #define MATMUL_BLOCKS   8   /* most blocks a product is cut into */
 #define MATMUL_BLOCK    256 /* rows or columns per block (at least 2 blocks when worth threads) */
+/* 8-float vectors of a row of c in one 4-row tile of rows_nn_acc: its 4 x NN_VECS accumulators
+ * stay in the 32 vector registers of AVX-512, or the 16 of AVX2 */
+#if defined(__AVX512F__)
+#define NN_VECS 4
+#else
+#define NN_VECS 2
+#endif
 
 typedef float v8f __attribute__((vector_size(32)));
 #if defined(__AVX__) && defined(__FMA__)
@@ -330,6 +338,35 @@ static inline __attribute__((always_inline)) void dot_tile(const float *a, int64
         }
 }
 
+/* Columns j..j+nr (nr <= 4) of c (M, N) = alpha a (M, K) b (N, K)^T + beta c. */
+static inline void rows_nt_cols(int64_t M, int64_t j, int nr, int64_t K, float alpha,
+                                const float *a, int64_t lda, const float *b, int64_t ldb,
+                                float beta, float *c, int64_t ldc) {
+    float out[3][4];
+    for (int64_t i = 0; i < M; i += 3) {
+        int mr = M - i >= 3 ? 3 : (int)(M - i);
+        const float *ai = a + i * lda, *bj = b + j * ldb;
+        if (nr == 4 && mr == 3)
+            dot_tile(ai, lda, bj, ldb, K, 3, 4, out);
+        else if (nr == 4 && mr == 2)
+            dot_tile(ai, lda, bj, ldb, K, 2, 4, out);
+        else if (nr == 4)
+            dot_tile(ai, lda, bj, ldb, K, 1, 4, out);
+        else
+            for (int ii = 0; ii < mr; ii++)
+                for (int jj = 0; jj < nr; jj++) {
+                    float one[3][4];
+                    dot_tile(ai + ii * lda, lda, bj + jj * ldb, ldb, K, 1, 1, one);
+                    out[ii][jj] = one[0][0];
+                }
+        for (int ii = 0; ii < mr; ii++)
+            for (int jj = 0; jj < nr; jj++) {
+                float *cij = c + (i + ii) * ldc + j + jj;
+                *cij = beta == 0.0f ? alpha * out[ii][jj] : alpha * out[ii][jj] + beta * *cij;
+            }
+    }
+}
+
 /* c (M, N) = alpha a (M, K) b (N, K)^T + beta c, row-major with leading dims; beta 0 never
  * reads c. Threads split the columns; no sum depends on them. */
 static void matmul_rows_nt(int64_t M, int64_t N, int64_t K, float alpha, const float *a,
@@ -337,33 +374,74 @@ static void matmul_rows_nt(int64_t M, int64_t N, int64_t K, float alpha, const f
                            int64_t ldc, int nt) {
     int64_t nb = (N + 3) / 4;
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
-    for (int64_t jb = 0; jb < nb; jb++) {
-        int64_t j = jb * 4;
-        int nr = N - j >= 4 ? 4 : (int)(N - j);
-        float out[3][4];
-        for (int64_t i = 0; i < M; i += 3) {
-            int mr = M - i >= 3 ? 3 : (int)(M - i);
-            const float *ai = a + i * lda, *bj = b + j * ldb;
-            if (nr == 4 && mr == 3)
-                dot_tile(ai, lda, bj, ldb, K, 3, 4, out);
-            else if (nr == 4 && mr == 2)
-                dot_tile(ai, lda, bj, ldb, K, 2, 4, out);
-            else if (nr == 4)
-                dot_tile(ai, lda, bj, ldb, K, 1, 4, out);
-            else
-                for (int ii = 0; ii < mr; ii++)
-                    for (int jj = 0; jj < nr; jj++) {
-                        float one[3][4];
-                        dot_tile(ai + ii * lda, lda, bj + jj * ldb, ldb, K, 1, 1, one);
-                        out[ii][jj] = one[0][0];
-                    }
-            for (int ii = 0; ii < mr; ii++)
-                for (int jj = 0; jj < nr; jj++) {
-                    float *cij = c + (i + ii) * ldc + j + jj;
-                    *cij = beta == 0.0f ? alpha * out[ii][jj] : alpha * out[ii][jj] + beta * *cij;
-                }
+    for (int64_t jb = 0; jb < nb; jb++)
+        rows_nt_cols(M, jb * 4, N - jb * 4 >= 4 ? 4 : (int)(N - jb * 4), K, alpha, a, lda, b, ldb,
+                     beta, c, ldc);
+}
+
+/* The same on the calling thread. */
+static void rows_nt_serial(int64_t M, int64_t N, int64_t K, float alpha, const float *a,
+                           int64_t lda, const float *b, int64_t ldb, float *c, int64_t ldc) {
+    for (int64_t j = 0; j < N; j += 4)
+        rows_nt_cols(M, j, N - j >= 4 ? 4 : (int)(N - j), K, alpha, a, lda, b, ldb, 0.0f, c, ldc);
+}
+
+/* Rows i..i+MR (MR <= 4) of c (M, N) += a (M, K) b (K, N): each element of c adds its K terms
+ * in order of k, whatever MR, so a row's result does not depend on the rows beside it. */
+static inline __attribute__((always_inline)) void rows_nn_acc_tile(int MR, int64_t N, int64_t K,
+                                                                   const float *a, int64_t lda,
+                                                                   const float *b, int64_t ldb,
+                                                                   float *c, int64_t ldc) {
+    int64_t j = 0;
+    for (; j + 8 * NN_VECS <= N; j += 8 * NN_VECS) {
+        v8f acc[4][NN_VECS];
+        for (int i = 0; i < MR; i++)
+            for (int u = 0; u < NN_VECS; u++)
+                memcpy(&acc[i][u], c + i * ldc + j + 8 * u, sizeof(v8f));
+        for (int64_t k = 0; k < K; k++) {
+            v8f y[NN_VECS];
+            for (int u = 0; u < NN_VECS; u++) memcpy(&y[u], b + k * ldb + j + 8 * u, sizeof(v8f));
+            for (int i = 0; i < MR; i++) {
+                float s = a[i * lda + k];
+                v8f x = {s, s, s, s, s, s, s, s};
+                for (int u = 0; u < NN_VECS; u++) acc[i][u] = V8_MADD(acc[i][u], x, y[u]);
+            }
         }
+        for (int i = 0; i < MR; i++)
+            for (int u = 0; u < NN_VECS; u++)
+                memcpy(c + i * ldc + j + 8 * u, &acc[i][u], sizeof(v8f));
     }
+    for (; j + 8 <= N; j += 8) {
+        v8f acc[4];
+        for (int i = 0; i < MR; i++) memcpy(&acc[i], c + i * ldc + j, sizeof acc[i]);
+        for (int64_t k = 0; k < K; k++) {
+            v8f y;
+            memcpy(&y, b + k * ldb + j, sizeof y);
+            for (int i = 0; i < MR; i++) {
+                float s = a[i * lda + k];
+                v8f x = {s, s, s, s, s, s, s, s};
+                acc[i] = V8_MADD(acc[i], x, y);
+            }
+        }
+        for (int i = 0; i < MR; i++) memcpy(c + i * ldc + j, &acc[i], sizeof acc[i]);
+    }
+    for (; j < N; j++)
+        for (int i = 0; i < MR; i++) {
+            float s = c[i * ldc + j];
+            for (int64_t k = 0; k < K; k++) s += a[i * lda + k] * b[k * ldb + j];
+            c[i * ldc + j] = s;
+        }
+}
+
+/* c (M, N) += a (M, K) b (K, N), row-major with leading dims, on the calling thread. */
+static void rows_nn_acc(int64_t M, int64_t N, int64_t K, const float *a, int64_t lda,
+                        const float *b, int64_t ldb, float *c, int64_t ldc) {
+    int64_t i = 0;
+    for (; i + 4 <= M; i += 4)
+        rows_nn_acc_tile(4, N, K, a + i * lda, lda, b, ldb, c + i * ldc, ldc);
+    if (M - i == 3) rows_nn_acc_tile(3, N, K, a + i * lda, lda, b, ldb, c + i * ldc, ldc);
+    if (M - i == 2) rows_nn_acc_tile(2, N, K, a + i * lda, lda, b, ldb, c + i * ldc, ldc);
+    if (M - i == 1) rows_nn_acc_tile(1, N, K, a + i * lda, lda, b, ldb, c + i * ldc, ldc);
 }
 
 /* One product of op(a) (M, K) and op(b) (K, N) into c (M, N), all row-major: lda, ldb are the
@@ -680,7 +758,9 @@ static lam_status op_attention_bwd(lam_backend *be, lam_tensor *dqkv, const lam_
     return LAM_OK;
 }
 
-#define KEY_CHUNK 128 /* keys scored together in the decode attention */
+#define ATT_DEC_ROWS    24   /* (query, head) rows of one task of the cache attention */
+#define ATT_DEC_KEYS    64   /* keys scored together, one online-softmax step */
+#define ATT_DEC_SCRATCH 3072 /* floats of queries (and of accumulators) one task keeps */
 
 static lam_status op_attention_decode(lam_backend *be, lam_tensor *out, const lam_tensor *q,
                                       const lam_tensor *k_cache, const lam_tensor *v_cache,
@@ -713,46 +793,69 @@ static lam_status op_attention_decode(lam_backend *be, lam_tensor *out, const la
             return lam_error_set(err, LAM_ERR_INVALID,
                                  "attention_decode: lens[%lld]=%d outside [%lld,%lld] (Tq=%lld)",
                                  (long long)b, pl[b], (long long)Tq, (long long)S, (long long)Tq);
-    int64_t group = H / KV, KVD = KV * hd;
+    /* A task is up to ATT_DEC_ROWS rows (query t, head h) of one sequence and one KV group,
+     * which share its keys: per chunk of keys, the scores are a small product Q K^T, each row's
+     * online softmax is updated, and P V is added to the rows' accumulators. A row's sums run
+     * over the keys in order and do not depend on the rows beside it; keys past a row's causal
+     * end get probability 0 exactly. */
+    int64_t group = H / KV, KVD = KV * hd, R = Tq * group;
+    int64_t rb = ATT_DEC_SCRATCH / hd < ATT_DEC_ROWS ? ATT_DEC_SCRATCH / hd : ATT_DEC_ROWS;
+    if (rb < 1) rb = 1; /* hd <= MAX_HEAD_DIM < ATT_DEC_SCRATCH: never */
+    int64_t nrb = (R + rb - 1) / rb;
     float scale = 1.0f / sqrtf((float)hd);
     const float *pq = q->data, *pk = k_cache->data, *pv = v_cache->data;
     float *po = out->data;
-#pragma omp parallel for num_threads(NTW(be, B *Tq *H *S *hd)) schedule(dynamic, 4)
-    for (int64_t bth = 0; bth < B * Tq * H; bth++) {
-        int64_t h = bth % H, bt = bth / H, b = bt / Tq, t = bt % Tq, g = h / group;
-        int64_t nk = pl[b] - Tq + t + 1; /* keys [0, nk): the causal prefix */
-        const float *qv = pq + bt * H * hd + h * hd;
-        float acc[MAX_HEAD_DIM], sc[KEY_CHUNK];
-        float mx = -INFINITY, sum = 0.0f;
-        for (int64_t d = 0; d < hd; d++) acc[d] = 0.0f;
-        for (int64_t j0 = 0; j0 < nk; j0 += KEY_CHUNK) { /* online softmax over key chunks */
-            int64_t n = nk - j0 < KEY_CHUNK ? nk - j0 : KEY_CHUNK;
-            float cmx = -INFINITY;
-            for (int64_t j = 0; j < n; j++) {
-                const float *kj = pk + (b * S + j0 + j) * KVD + g * hd;
-                float s = 0.0f;
-#pragma omp simd reduction(+ : s)
-                for (int64_t d = 0; d < hd; d++) s += qv[d] * kj[d];
-                sc[j] = s * scale;
-                cmx = sc[j] > cmx ? sc[j] : cmx;
-            }
-            if (cmx > mx) { /* rescale what was accumulated under the old maximum */
-                float c = fast_expf(mx - cmx);
-                sum *= c;
-#pragma omp simd
-                for (int64_t d = 0; d < hd; d++) acc[d] *= c;
-                mx = cmx;
-            }
-            for (int64_t j = 0; j < n; j++) {
-                float e = fast_expf(sc[j] - mx);
-                const float *vj = pv + (b * S + j0 + j) * KVD + g * hd;
-                sum += e;
-#pragma omp simd
-                for (int64_t d = 0; d < hd; d++) acc[d] += e * vj[d];
-            }
+#pragma omp parallel for num_threads(NTW(be, B *Tq *H *S *hd)) schedule(dynamic, 1)
+    for (int64_t task = 0; task < B * KV * nrb; task++) {
+        int64_t b = task / (KV * nrb), g = task / nrb % KV, r0 = task % nrb * rb;
+        int64_t nr = R - r0 < rb ? R - r0 : rb;
+        float qs[ATT_DEC_SCRATCH], acc[ATT_DEC_SCRATCH], sc[ATT_DEC_ROWS * ATT_DEC_KEYS];
+        float mx[ATT_DEC_ROWS], sum[ATT_DEC_ROWS];
+        int64_t nk[ATT_DEC_ROWS], kmax = 0;
+        for (int64_t i = 0; i < nr; i++) {
+            int64_t t = (r0 + i) / group, h = g * group + (r0 + i) % group;
+            memcpy(qs + i * hd, pq + (b * Tq + t) * H * hd + h * hd, (size_t)hd * sizeof(float));
+            memset(acc + i * hd, 0, (size_t)hd * sizeof(float));
+            nk[i] = pl[b] - Tq + t + 1; /* keys [0, nk): the causal prefix */
+            kmax = nk[i] > kmax ? nk[i] : kmax;
+            mx[i] = -INFINITY, sum[i] = 0.0f;
         }
-        float *o = po + bt * H * hd + h * hd, inv = 1.0f / sum;
-        for (int64_t d = 0; d < hd; d++) o[d] = acc[d] * inv;
+        const float *kb = pk + b * S * KVD + g * hd, *vb = pv + b * S * KVD + g * hd;
+        for (int64_t j0 = 0; j0 < kmax; j0 += ATT_DEC_KEYS) {
+            int64_t n = kmax - j0 < ATT_DEC_KEYS ? kmax - j0 : ATT_DEC_KEYS;
+            /* the next chunk's keys and values, while this one is computed: the caches of a
+             * batch's decode step are tens of megabytes, read once per step */
+            for (int64_t j = j0 + ATT_DEC_KEYS; j < j0 + 2 * ATT_DEC_KEYS && j < kmax; j++)
+                for (int64_t d = 0; d < hd; d += 16) {
+                    __builtin_prefetch(kb + j * KVD + d, 0, 0);
+                    __builtin_prefetch(vb + j * KVD + d, 0, 0);
+                }
+            rows_nt_serial(nr, n, hd, scale, qs, hd, kb + j0 * KVD, KVD, sc, ATT_DEC_KEYS);
+            for (int64_t i = 0; i < nr; i++) {
+                float *si = sc + i * ATT_DEC_KEYS, *ai = acc + i * hd, cmx = -INFINITY;
+                int64_t valid = nk[i] - j0 < n ? nk[i] - j0 : n;
+                valid = valid > 0 ? valid : 0;
+                for (int64_t j = 0; j < valid; j++) cmx = si[j] > cmx ? si[j] : cmx;
+                if (cmx > mx[i]) { /* rescale what was accumulated under the old maximum */
+                    float c = fast_expf(mx[i] - cmx);
+                    sum[i] *= c;
+#pragma omp simd
+                    for (int64_t d = 0; d < hd; d++) ai[d] *= c;
+                    mx[i] = cmx;
+                }
+                for (int64_t j = 0; j < valid; j++) {
+                    si[j] = fast_expf(si[j] - mx[i]);
+                    sum[i] += si[j];
+                }
+                for (int64_t j = valid; j < n; j++) si[j] = 0.0f;
+            }
+            rows_nn_acc(nr, hd, n, sc, ATT_DEC_KEYS, vb + j0 * KVD, KVD, acc, hd);
+        }
+        for (int64_t i = 0; i < nr; i++) {
+            int64_t t = (r0 + i) / group, h = g * group + (r0 + i) % group;
+            float *o = po + (b * Tq + t) * H * hd + h * hd, inv = 1.0f / sum[i];
+            for (int64_t d = 0; d < hd; d++) o[d] = acc[i * hd + d] * inv;
+        }
     }
     return LAM_OK;
 }
