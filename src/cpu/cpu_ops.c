@@ -379,13 +379,6 @@ static void matmul_rows_nt(int64_t M, int64_t N, int64_t K, float alpha, const f
                      beta, c, ldc);
 }
 
-/* The same on the calling thread. */
-static void rows_nt_serial(int64_t M, int64_t N, int64_t K, float alpha, const float *a,
-                           int64_t lda, const float *b, int64_t ldb, float *c, int64_t ldc) {
-    for (int64_t j = 0; j < N; j += 4)
-        rows_nt_cols(M, j, N - j >= 4 ? 4 : (int)(N - j), K, alpha, a, lda, b, ldb, 0.0f, c, ldc);
-}
-
 /* Rows i..i+MR (MR <= 4) of c (M, N) += a (M, K) b (K, N): each element of c adds its K terms
  * in order of k, whatever MR, so a row's result does not depend on the rows beside it. */
 static inline __attribute__((always_inline)) void rows_nn_acc_tile(int MR, int64_t N, int64_t K,
@@ -431,6 +424,41 @@ static inline __attribute__((always_inline)) void rows_nn_acc_tile(int MR, int64
             for (int64_t k = 0; k < K; k++) s += a[i * lda + k] * b[k * ldb + j];
             c[i * ldc + j] = s;
         }
+}
+
+/* dst (d, j) = src (j, d) for j < n, d < hd: dst rows of ldd floats, src rows of lds; in 8x8
+ * blocks of registers where AVX has them. */
+static void transpose_keys(float *dst, int64_t ldd, const float *src, int64_t lds, int64_t n,
+                           int64_t hd) {
+    int64_t j0 = 0;
+#if defined(__AVX__)
+    for (; j0 + 8 <= n; j0 += 8) {
+        int64_t d0 = 0;
+        for (; d0 + 8 <= hd; d0 += 8) {
+            __m256 r[8], t[8];
+            for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(src + (j0 + i) * lds + d0);
+            for (int i = 0; i < 8; i += 2) {
+                t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+                t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+            }
+            for (int i = 0; i < 8; i += 4) {
+                r[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
+                r[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xEE);
+                r[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+                r[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+            }
+            for (int i = 0; i < 4; i++) {
+                t[i] = _mm256_permute2f128_ps(r[i], r[i + 4], 0x20);
+                t[i + 4] = _mm256_permute2f128_ps(r[i], r[i + 4], 0x31);
+            }
+            for (int i = 0; i < 8; i++) _mm256_storeu_ps(dst + (d0 + i) * ldd + j0, t[i]);
+        }
+        for (; d0 < hd; d0++)
+            for (int i = 0; i < 8; i++) dst[d0 * ldd + j0 + i] = src[(j0 + i) * lds + d0];
+    }
+#endif
+    for (; j0 < n; j0++)
+        for (int64_t d = 0; d < hd; d++) dst[d * ldd + j0] = src[j0 * lds + d];
 }
 
 /* c (M, N) += a (M, K) b (K, N), row-major with leading dims, on the calling thread. */
@@ -761,6 +789,7 @@ static lam_status op_attention_bwd(lam_backend *be, lam_tensor *dqkv, const lam_
 #define ATT_DEC_ROWS    24   /* (query, head) rows of one task of the cache attention */
 #define ATT_DEC_KEYS    64   /* keys scored together, one online-softmax step */
 #define ATT_DEC_SCRATCH 3072 /* floats of queries (and of accumulators) one task keeps */
+#define ATT_DEC_KT      4096 /* floats of a key chunk, transposed (64 keys up to hd 64) */
 
 static lam_status op_attention_decode(lam_backend *be, lam_tensor *out, const lam_tensor *q,
                                       const lam_tensor *k_cache, const lam_tensor *v_cache,
@@ -794,14 +823,15 @@ static lam_status op_attention_decode(lam_backend *be, lam_tensor *out, const la
                                  "attention_decode: lens[%lld]=%d outside [%lld,%lld] (Tq=%lld)",
                                  (long long)b, pl[b], (long long)Tq, (long long)S, (long long)Tq);
     /* A task is up to ATT_DEC_ROWS rows (query t, head h) of one sequence and one KV group,
-     * which share its keys: per chunk of keys, the scores are a small product Q K^T, each row's
-     * online softmax is updated, and P V is added to the rows' accumulators. A row's sums run
-     * over the keys in order and do not depend on the rows beside it; keys past a row's causal
-     * end get probability 0 exactly. */
+     * which share its keys: per chunk of keys (transposed once), the scores are a small product
+     * Q K^T, each row's online softmax is updated, and P V is added to the rows' accumulators.
+     * Every sum runs in order (over hd, over the keys) and does not depend on the rows beside
+     * it; keys past a row's causal end get probability 0 exactly. */
     int64_t group = H / KV, KVD = KV * hd, R = Tq * group;
     int64_t rb = ATT_DEC_SCRATCH / hd < ATT_DEC_ROWS ? ATT_DEC_SCRATCH / hd : ATT_DEC_ROWS;
     if (rb < 1) rb = 1; /* hd <= MAX_HEAD_DIM < ATT_DEC_SCRATCH: never */
     int64_t nrb = (R + rb - 1) / rb;
+    int64_t kc = ATT_DEC_KT / hd < ATT_DEC_KEYS ? ATT_DEC_KT / hd : ATT_DEC_KEYS; /* >= 4 */
     float scale = 1.0f / sqrtf((float)hd);
     const float *pq = q->data, *pk = k_cache->data, *pv = v_cache->data;
     float *po = out->data;
@@ -810,6 +840,7 @@ static lam_status op_attention_decode(lam_backend *be, lam_tensor *out, const la
         int64_t b = task / (KV * nrb), g = task / nrb % KV, r0 = task % nrb * rb;
         int64_t nr = R - r0 < rb ? R - r0 : rb;
         float qs[ATT_DEC_SCRATCH], acc[ATT_DEC_SCRATCH], sc[ATT_DEC_ROWS * ATT_DEC_KEYS];
+        float kt[ATT_DEC_KT]; /* (hd, kc): the chunk's keys as columns */
         float mx[ATT_DEC_ROWS], sum[ATT_DEC_ROWS];
         int64_t nk[ATT_DEC_ROWS], kmax = 0;
         for (int64_t i = 0; i < nr; i++) {
@@ -821,21 +852,26 @@ static lam_status op_attention_decode(lam_backend *be, lam_tensor *out, const la
             mx[i] = -INFINITY, sum[i] = 0.0f;
         }
         const float *kb = pk + b * S * KVD + g * hd, *vb = pv + b * S * KVD + g * hd;
-        for (int64_t j0 = 0; j0 < kmax; j0 += ATT_DEC_KEYS) {
-            int64_t n = kmax - j0 < ATT_DEC_KEYS ? kmax - j0 : ATT_DEC_KEYS;
+        for (int64_t j0 = 0; j0 < kmax; j0 += kc) {
+            int64_t n = kmax - j0 < kc ? kmax - j0 : kc;
             /* the next chunk's keys and values, while this one is computed: the caches of a
              * batch's decode step are tens of megabytes, read once per step */
-            for (int64_t j = j0 + ATT_DEC_KEYS; j < j0 + 2 * ATT_DEC_KEYS && j < kmax; j++)
+            for (int64_t j = j0 + kc; j < j0 + 2 * kc && j < kmax; j++)
                 for (int64_t d = 0; d < hd; d += 16) {
                     __builtin_prefetch(kb + j * KVD + d, 0, 0);
                     __builtin_prefetch(vb + j * KVD + d, 0, 0);
                 }
-            rows_nt_serial(nr, n, hd, scale, qs, hd, kb + j0 * KVD, KVD, sc, ATT_DEC_KEYS);
+            transpose_keys(kt, kc, kb + j0 * KVD, KVD, n, hd);
+            for (int64_t i = 0; i < nr; i++) memset(sc + i * ATT_DEC_KEYS, 0, (size_t)n * 4);
+            rows_nn_acc(nr, n, hd, qs, hd, kt, kc, sc, ATT_DEC_KEYS);
             for (int64_t i = 0; i < nr; i++) {
                 float *si = sc + i * ATT_DEC_KEYS, *ai = acc + i * hd, cmx = -INFINITY;
                 int64_t valid = nk[i] - j0 < n ? nk[i] - j0 : n;
                 valid = valid > 0 ? valid : 0;
-                for (int64_t j = 0; j < valid; j++) cmx = si[j] > cmx ? si[j] : cmx;
+                for (int64_t j = 0; j < valid; j++) {
+                    si[j] *= scale;
+                    cmx = si[j] > cmx ? si[j] : cmx;
+                }
                 if (cmx > mx[i]) { /* rescale what was accumulated under the old maximum */
                     float c = fast_expf(mx[i] - cmx);
                     sum[i] *= c;
