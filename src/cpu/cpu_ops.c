@@ -839,8 +839,10 @@ static lam_status op_attention_decode(lam_backend *be, lam_tensor *out, const la
     for (int64_t task = 0; task < B * KV * nrb; task++) {
         int64_t b = task / (KV * nrb), g = task / nrb % KV, r0 = task % nrb * rb;
         int64_t nr = R - r0 < rb ? R - r0 : rb;
-        float qs[ATT_DEC_SCRATCH], acc[ATT_DEC_SCRATCH], sc[ATT_DEC_ROWS * ATT_DEC_KEYS];
-        float kt[ATT_DEC_KT]; /* (hd, kc): the chunk's keys as columns */
+        float qs[ATT_DEC_SCRATCH];             /* (nr, hd): the task's query rows */
+        float acc[ATT_DEC_SCRATCH];            /* (nr, hd): their P V, unnormalized */
+        float sc[ATT_DEC_ROWS * ATT_DEC_KEYS]; /* (nr, ATT_DEC_KEYS): scores, then P */
+        float kt[ATT_DEC_KT];                  /* (hd, kc): the chunk's keys as columns */
         float mx[ATT_DEC_ROWS], sum[ATT_DEC_ROWS];
         int64_t nk[ATT_DEC_ROWS], kmax = 0;
         for (int64_t i = 0; i < nr; i++) {
