@@ -8,7 +8,8 @@
  *                    call, accumulating outputs pre-filled with random values.
  *   backward_fd      every backward op against central finite differences of the double
  *                    reference forward (and the reference's analytical backwards too).
- *   threads_bitwise  every op on 1, 2 and 3 threads: outputs must be bitwise identical.
+ *   threads_bitwise  every op on 1, 2 and 3 threads: outputs must be bitwise identical; on the
+ *                    CPU also a cache-attention query alone against the same among others.
  *   shape_errors     bad shapes, dtypes and values: the right status, a message naming the op.
  *
  * Inputs come from the counter-based RNG with a printed seed (LAM_TEST_SEED overrides).
@@ -1390,6 +1391,48 @@ static void run_suite(int slot) {
     release_all();
 }
 
+/* attention_decode's rows alone: each query of a 37-query call against the cache, called again
+ * alone with its own causal length, must give the same bits (a row's sums may not depend on the
+ * rows it shares a task with, nor on where its keys fall in the chunks: hd 40 and lengths that
+ * leave every kind of tail). Returns the number of rows that differ. */
+static int decode_rows_alone(void) {
+    const int64_t Tq = 37, S = 150, hd = 40;
+    const int H = 4, KV = 2;
+    const int64_t HD = H * hd, KVD = KV * hd;
+    rng_reset();
+    buf *q = rnd(B3(LAM_F32, 1, Tq, HD), 0, 2), *k = rnd(B3(LAM_F32, 1, S, KVD), 0, 2);
+    buf *v = rnd(B3(LAM_F32, 1, S, KVD), 0, 1), *lens = B1(LAM_I32, 1);
+    buf *out = poison(B3(LAM_F32, 1, Tq, HD));
+    I(lens)[0] = (int32_t)S;
+    up(lens);
+    ok(g_be->attention_decode(g_be, &out->t, &q->t, &k->t, &v->t, &lens->t, H, KV, &g_err),
+       "attention_decode", "rows alone");
+    down(out);
+    int bad = 0;
+    for (int64_t t = 0; t < Tq; t++) {
+        buf *q1 = B2(LAM_F32, 1, HD), *o1 = poison(B2(LAM_F32, 1, HD));
+        memcpy(F(q1), F(q) + t * HD, (size_t)HD * 4);
+        up(q1);
+        I(lens)[0] = (int32_t)(S - Tq + t + 1);
+        up(lens);
+        ok(g_be->attention_decode(g_be, &o1->t, &q1->t, &k->t, &v->t, &lens->t, H, KV, &g_err),
+           "attention_decode", "one row");
+        down(o1);
+        if (memcmp(F(o1), F(out) + t * HD, (size_t)HD * 4)) {
+            fprintf(stderr,
+                    "FAIL attention_decode: query %lld alone (%d keys) differs from the "
+                    "same query among %lld\n",
+                    (long long)t, I(lens)[0], (long long)Tq);
+            bad++;
+        }
+    }
+    if (!bad)
+        printf("  ok   attention_decode: %lld queries alone = the same among %lld\n", (long long)Tq,
+               (long long)Tq);
+    release_all();
+    return bad;
+}
+
 static int mode_threads_bitwise(const char *backend) {
     static const int threads[3] = {1, 2, 3};
     for (int s = 0; s < 3; s++) {
@@ -1436,6 +1479,12 @@ static int mode_threads_bitwise(const char *backend) {
     }
     for (int s = 0; s < 3; s++)
         for (int i = 0; i < g_nrec[s]; i++) free(g_rec[s][i].data);
+    if (!strcmp(backend, "cpu")) { /* a property of the CPU kernel (docs/architecture.md) */
+        if (lam_backend_create(backend, 2, &g_be, &g_err) != LAM_OK) die("backend");
+        bad += decode_rows_alone();
+        lam_backend_destroy(g_be);
+        g_be = NULL;
+    }
     return bad;
 }
 

@@ -305,12 +305,18 @@ static lam_status op_rmsnorm_bwd(lam_backend *be, lam_tensor *dx, lam_tensor *dw
 #endif
 
 typedef float v8f __attribute__((vector_size(32)));
-#if defined(__AVX__) && defined(__FMA__)
+#if defined(__AVX__)
 #include <immintrin.h>
-/* fused where the build's CPU has FMA (LAM_NATIVE), the same everywhere in one build */
+#endif
+/* fused where the build's CPU has FMA (LAM_NATIVE), the same everywhere in one build; S_MADD is
+ * the same operation on one float, for the tails of the vector loops (C11 never fuses a * b + c
+ * by itself) */
+#if defined(__AVX__) && defined(__FMA__)
 #define V8_MADD(acc, x, y) ((v8f)_mm256_fmadd_ps((__m256)(x), (__m256)(y), (__m256)(acc)))
+#define S_MADD(acc, x, y)  fmaf((x), (y), (acc))
 #else
 #define V8_MADD(acc, x, y) ((acc) + (x) * (y))
+#define S_MADD(acc, x, y)  ((acc) + (x) * (y))
 #endif
 
 /* out[i][j] = dot(a row i, b row j) for i < MR <= 3, j < NR <= 4, each with the same order of sums:
@@ -421,7 +427,7 @@ static inline __attribute__((always_inline)) void rows_nn_acc_tile(int MR, int64
     for (; j < N; j++)
         for (int i = 0; i < MR; i++) {
             float s = c[i * ldc + j];
-            for (int64_t k = 0; k < K; k++) s += a[i * lda + k] * b[k * ldb + j];
+            for (int64_t k = 0; k < K; k++) s = S_MADD(s, a[i * lda + k], b[k * ldb + j]);
             c[i * ldc + j] = s;
         }
 }
