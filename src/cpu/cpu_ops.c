@@ -344,35 +344,6 @@ static inline __attribute__((always_inline)) void dot_tile(const float *a, int64
         }
 }
 
-/* Columns j..j+nr (nr <= 4) of c (M, N) = alpha a (M, K) b (N, K)^T + beta c. */
-static inline void rows_nt_cols(int64_t M, int64_t j, int nr, int64_t K, float alpha,
-                                const float *a, int64_t lda, const float *b, int64_t ldb,
-                                float beta, float *c, int64_t ldc) {
-    float out[3][4];
-    for (int64_t i = 0; i < M; i += 3) {
-        int mr = M - i >= 3 ? 3 : (int)(M - i);
-        const float *ai = a + i * lda, *bj = b + j * ldb;
-        if (nr == 4 && mr == 3)
-            dot_tile(ai, lda, bj, ldb, K, 3, 4, out);
-        else if (nr == 4 && mr == 2)
-            dot_tile(ai, lda, bj, ldb, K, 2, 4, out);
-        else if (nr == 4)
-            dot_tile(ai, lda, bj, ldb, K, 1, 4, out);
-        else
-            for (int ii = 0; ii < mr; ii++)
-                for (int jj = 0; jj < nr; jj++) {
-                    float one[3][4];
-                    dot_tile(ai + ii * lda, lda, bj + jj * ldb, ldb, K, 1, 1, one);
-                    out[ii][jj] = one[0][0];
-                }
-        for (int ii = 0; ii < mr; ii++)
-            for (int jj = 0; jj < nr; jj++) {
-                float *cij = c + (i + ii) * ldc + j + jj;
-                *cij = beta == 0.0f ? alpha * out[ii][jj] : alpha * out[ii][jj] + beta * *cij;
-            }
-    }
-}
-
 /* c (M, N) = alpha a (M, K) b (N, K)^T + beta c, row-major with leading dims; beta 0 never
  * reads c. Threads split the columns; no sum depends on them. */
 static void matmul_rows_nt(int64_t M, int64_t N, int64_t K, float alpha, const float *a,
@@ -380,9 +351,33 @@ static void matmul_rows_nt(int64_t M, int64_t N, int64_t K, float alpha, const f
                            int64_t ldc, int nt) {
     int64_t nb = (N + 3) / 4;
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
-    for (int64_t jb = 0; jb < nb; jb++)
-        rows_nt_cols(M, jb * 4, N - jb * 4 >= 4 ? 4 : (int)(N - jb * 4), K, alpha, a, lda, b, ldb,
-                     beta, c, ldc);
+    for (int64_t jb = 0; jb < nb; jb++) {
+        int64_t j = jb * 4;
+        int nr = N - j >= 4 ? 4 : (int)(N - j);
+        float out[3][4];
+        for (int64_t i = 0; i < M; i += 3) {
+            int mr = M - i >= 3 ? 3 : (int)(M - i);
+            const float *ai = a + i * lda, *bj = b + j * ldb;
+            if (nr == 4 && mr == 3)
+                dot_tile(ai, lda, bj, ldb, K, 3, 4, out);
+            else if (nr == 4 && mr == 2)
+                dot_tile(ai, lda, bj, ldb, K, 2, 4, out);
+            else if (nr == 4)
+                dot_tile(ai, lda, bj, ldb, K, 1, 4, out);
+            else
+                for (int ii = 0; ii < mr; ii++)
+                    for (int jj = 0; jj < nr; jj++) {
+                        float one[3][4];
+                        dot_tile(ai + ii * lda, lda, bj + jj * ldb, ldb, K, 1, 1, one);
+                        out[ii][jj] = one[0][0];
+                    }
+            for (int ii = 0; ii < mr; ii++)
+                for (int jj = 0; jj < nr; jj++) {
+                    float *cij = c + (i + ii) * ldc + j + jj;
+                    *cij = beta == 0.0f ? alpha * out[ii][jj] : alpha * out[ii][jj] + beta * *cij;
+                }
+        }
+    }
 }
 
 /* Rows i..i+MR (MR <= 4) of c (M, N) += a (M, K) b (K, N): each element of c adds its K terms
@@ -834,8 +829,8 @@ static lam_status op_attention_decode(lam_backend *be, lam_tensor *out, const la
      * Every sum runs in order (over hd, over the keys) and does not depend on the rows beside
      * it; keys past a row's causal end get probability 0 exactly. */
     int64_t group = H / KV, KVD = KV * hd, R = Tq * group;
+    /* rows a task: >= 3, since hd <= MAX_HEAD_DIM */
     int64_t rb = ATT_DEC_SCRATCH / hd < ATT_DEC_ROWS ? ATT_DEC_SCRATCH / hd : ATT_DEC_ROWS;
-    if (rb < 1) rb = 1; /* hd <= MAX_HEAD_DIM < ATT_DEC_SCRATCH: never */
     int64_t nrb = (R + rb - 1) / rb;
     int64_t kc = ATT_DEC_KT / hd < ATT_DEC_KEYS ? ATT_DEC_KT / hd : ATT_DEC_KEYS; /* >= 4 */
     float scale = 1.0f / sqrtf((float)hd);
