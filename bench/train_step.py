@@ -194,7 +194,7 @@ def bench_config(name, mach, sha):
         "peer_gflops": round(p_best * flops * 1e-9, 2),
         "peer_pct_sgemm": round(100.0 * p_best * flops * 1e-9 / sg, 1) if sg > 0 else None,
         "model": preset, "n_params": o.get("n_params"), "batch": B, "seq": T, "steps": steps,
-        "warmup": ARGS.warmup,
+        "warmup": ARGS.warmup, "blas_core": o.get("blas_core"),
         "rounds": ARGS.rounds, "stat": ARGS.stat, "peer_layout": layout,
         "ours_rounds": [round(x, 1) for x in ours],
         "peer_rounds": {lay: [round(x, 1) for x in v] for lay, v in by_layout.items()},

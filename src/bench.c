@@ -123,3 +123,8 @@ lam_status lam_bench_sgemm(int n, double *gflops, lam_error *err) {
     *gflops = best;
     return LAM_OK;
 }
+
+const char *lam_bench_blas_core(void) {
+    const char *core = openblas_get_corename();
+    return core ? core : "unknown";
+}

@@ -225,10 +225,11 @@ static int cmd_bench(int argc, char **argv) {
     printf("{\"bench\":\"train_step_ours\",\"config\":\"%s\",\"ours\":%.1f,\"unit\":\"tok/s\","
            "\"threads\":%d,\"batch\":%ld,\"seq\":%ld,\"steps\":%ld,\"n_params\":%lld,"
            "\"step_ms\":%.3f,\"gflops\":%.2f,\"sgemm_gflops\":%.2f,\"pct_sgemm\":%.1f,"
-           "\"first_loss\":%.5f,\"last_loss\":%.5f,\"act_mib\":%.1f,\"machine\":\"%s\"}\n",
+           "\"first_loss\":%.5f,\"last_loss\":%.5f,\"act_mib\":%.1f,\"machine\":\"%s\","
+           "\"blas_core\":\"%s\"}\n",
            model, r.tok_s, nt, batch, seq, steps, (long long)r.n_params, r.step_ms, r.gflops, sg,
            sg > 0 ? 100.0 * r.gflops / sg : 0.0, r.first_loss, r.last_loss,
-           (double)r.act_bytes / (1024.0 * 1024.0), mach);
+           (double)r.act_bytes / (1024.0 * 1024.0), mach, lam_bench_blas_core());
     return 0;
 }
 
@@ -264,6 +265,8 @@ static int cmd_info(int argc, char **argv) {
     printf("lam %s\n", LAM_VERSION);
     printf("machine:  %s, %d cores\n", mach, omp_get_num_procs());
     printf("backends: %s\n", lam_backend_list(list, sizeof list));
+    printf("blas:     OpenBLAS, %s kernels%s\n", lam_bench_blas_core(),
+           getenv("OPENBLAS_CORETYPE") ? " (OPENBLAS_CORETYPE)" : "");
 #ifdef LAM_HAVE_CUDA
     int nd = 0;
     char desc[256];

@@ -32,6 +32,10 @@ lam_status lam_bench_train_step(lam_backend *be, const lam_config *cfg, const la
                                 lam_bench_result *r, lam_error *err);
 /* Best GFLOP/s of n x n x n sgemm over a few repetitions (BLAS threads as set). */
 lam_status lam_bench_sgemm(int n, double *gflops, lam_error *err);
+/* The kernel family OpenBLAS runs on this machine ("Haswell": AVX2, "SkylakeX" or
+ * "Cooperlake": AVX-512, ...): its own choice for the CPU, or the environment's
+ * OPENBLAS_CORETYPE, read when the library loads. */
+const char *lam_bench_blas_core(void);
 
 #ifdef __cplusplus
 }
