@@ -182,6 +182,7 @@ def main():
             sys.exit("decode.py: the two sides disagree (%.2e): not the same model" % err)
         cases = [("prefill", 1), ("decode", 1), ("decode", 16)]
         results = {c: ([], []) for c in cases}
+        core = None  # OpenBLAS's kernels, the same for both sides (one environment)
         for r in range(a.rounds):
             for mode, batch in cases:
                 if mode == "prefill":
@@ -189,7 +190,8 @@ def main():
                 else:
                     args = [a.bin, a.model, pf, cf, "decode", str(batch), str(a.prompt // 2),
                             str(a.steps)]
-                ours = json.loads(subprocess.check_output(args, text=True))["tok_s"]
+                res = json.loads(subprocess.check_output(args, text=True))
+                ours, core = res["tok_s"], res.get("blas_core")
                 p = run_peer(torch, peer, mode, a.prompt if mode == "prefill" else a.prompt // 2,
                              batch, a.steps, a.reps)
                 results[(mode, batch)][0].append(ours)
@@ -207,7 +209,7 @@ def main():
             "ours": round(o, 1), "peer": round(p, 1),
             "peer_name": "pytorch-%s (KV cache)" % torch.__version__,
             "ratio": round(o / p, 3), "unit": "tok/s", "threads": a.threads, "commit": commit(),
-            "machine": machine(), "batch": batch, "rounds": a.rounds,
+            "machine": machine(), "batch": batch, "rounds": a.rounds, "blas_core": core,
             "ours_rounds": [round(x, 1) for x in ours],
             "peer_rounds": [round(x, 1) for x in peer_r],
             "loadavg": os.getloadavg()[0], "date": date})

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lam/bench.h"
 #include "lam/engine.h"
 #include "lam/model.h"
 #include "lam/rng.h"
@@ -123,8 +124,8 @@ int main(int argc, char **argv) {
         fprintf(stderr, "decode_bench: bad mode or arguments\n");
         return 2;
     }
-    printf("{\"tok_s\": %.2f, \"seconds\": %.6f, \"tokens\": %.0f}\n", tokens / seconds, seconds,
-           tokens);
+    printf("{\"tok_s\": %.2f, \"seconds\": %.6f, \"tokens\": %.0f, \"blas_core\": \"%s\"}\n",
+           tokens / seconds, seconds, tokens, lam_bench_blas_core());
     free(prompt), free(logits), free(params);
     lam_engine_free(e);
     lam_model_destroy(&m);
