@@ -183,6 +183,7 @@ lam_status lam_improve(const lam_improve_opts *o, json_t **table, lam_error *err
         rows, json_pack("{s:i, s:s, s:o}", "round", 0, "checkpoint", cur, "held_out", res));
     res = NULL;
     if ((st = lam_rollout_rec_init(&R, o->episodes, err)) != LAM_OK) goto done;
+    R.first_only = o->first_only;
     lam_rollout_task *tasks = calloc((size_t)R.n, sizeof *tasks);
     lam_rollout_result *rr = calloc((size_t)R.n, sizeof *rr);
     if (!tasks || !rr) {
@@ -244,10 +245,10 @@ lam_status lam_improve(const lam_improve_opts *o, json_t **table, lam_error *err
         if ((st = lam_data_build(&bo, &bs, err)) != LAM_OK) break;
         if (o->progress)
             fprintf(o->progress,
-                    "improve: round %d: rollouts %d/%d successful, %lld states, %lld corrected; "
-                    "aggregate %lld samples\n",
+                    "improve: round %d: rollouts %d/%d successful, %lld states, %lld corrected, "
+                    "%lld kept; aggregate %lld samples\n",
                     round, succ, R.n, (long long)R.states, (long long)R.corrections,
-                    (long long)bs.samples);
+                    (long long)R.written_states, (long long)bs.samples);
         /* 3. training continues from the model on the aggregate: the next stretch of one
          * schedule, its optimizer state kept from round to round */
         snprintf(run, sizeof run, "%s/run", dir);
@@ -256,10 +257,11 @@ lam_status lam_improve(const lam_improve_opts *o, json_t **table, lam_error *err
             break;
         /* 4. measured on the held-out splits */
         if ((st = held_out(o, cur, &res, err)) != LAM_OK) break;
-        json_array_append_new(rows, json_pack("{s:i, s:s, s:f, s:I, s:I, s:I, s:o}", "round", round,
-                                              "checkpoint", cur, "rollout_success",
+        json_array_append_new(rows, json_pack("{s:i, s:s, s:f, s:I, s:I, s:I, s:I, s:o}", "round",
+                                              round, "checkpoint", cur, "rollout_success",
                                               (double)succ / R.n, "states", (json_int_t)R.states,
-                                              "corrections", (json_int_t)R.corrections, "samples",
+                                              "corrections", (json_int_t)R.corrections, "kept",
+                                              (json_int_t)R.written_states, "samples",
                                               (json_int_t)bs.samples, "held_out", res));
         res = NULL;
     }

@@ -216,11 +216,19 @@ void lam_rollout_rec_attach(lam_rollout_rec *r, lam_rollout_opts *o) {
     o->user = r;
 }
 
-lam_status lam_rollout_rec_write(const lam_rollout_rec *r, FILE *f, const lam_rollout_result *res,
+lam_status lam_rollout_rec_write(lam_rollout_rec *r, FILE *f, const lam_rollout_result *res,
                                  int *written, lam_error *err) {
     *written = 0;
+    r->written_states = 0;
     for (int i = 0; i < r->n; i++) {
-        const lam_episode *ep = &r->eps[i];
+        lam_episode cut = r->eps[i]; /* a shallow copy: only its step count may change */
+        const lam_episode *ep = &cut;
+        if (r->first_only)
+            for (int k = 0; k < cut.n_steps; k++)
+                if (cut.steps[k].has_target) {
+                    cut.n_steps = k + 1;
+                    break;
+                }
         if (ep->n_steps == 0) continue;
         char meta[128];
         if (res)
@@ -230,6 +238,7 @@ lam_status lam_rollout_rec_write(const lam_rollout_rec *r, FILE *f, const lam_ro
                      res[i].no_answer ? "true" : "false");
         LAM_TRY(lam_episode_write_meta(f, ep, res ? meta : NULL, err));
         (*written)++;
+        r->written_states += ep->n_steps;
     }
     return LAM_OK;
 }

@@ -32,6 +32,7 @@ t = json.load(open(sys.argv[2]))
 rows = t["rows"]
 assert [r["round"] for r in rows] == [0, 1, 2, "baseline"], rows
 assert rows[1]["states"] == len(steps) and rows[1]["corrections"] == len(fixed), rows[1]
+assert rows[1]["kept"] == len(steps), rows[1]
 for r in rows:
     for split, rate in r["held_out"].items():
         assert split.startswith("test_") and 0.0 <= rate <= 1.0, (split, rate)
@@ -54,5 +55,23 @@ rounds = {**logs["round-1/run"], **logs["round-2/run"]}
 assert rounds == logs["baseline/run"], (rounds, logs["baseline/run"])
 assert len(set(rounds.values())) > 1, rounds
 print("improve: the rounds trained steps 1-2 and 3-4 of the baseline's schedule")
+PY
+# --first-correction: each rollout joins the data up to its first correction; the states the
+# model reached after leaving the expert's path are counted, not written
+"$lam" improve "$work/run/ckpt-00000004.h5" --data "$rec" --out "$work/first" --rounds 1 \
+  --episodes 6 --steps 1 --warmup 1 --step-limit 6 --eval-episodes 1 --first-correction \
+  --threads 1 --quiet >/dev/null 2>"$work/first.err" || fail "improve --first-correction: $(tail -5 "$work/first.err")"
+"$py" - "$work/first/round-1/rollouts.jsonl" "$work/first/table.json" <<'PY' || fail "--first-correction"
+import json, sys
+eps = [json.loads(l) for l in open(sys.argv[1])]
+row = json.load(open(sys.argv[2]))["rows"][1]
+kept = sum(len(e["steps"]) for e in eps)
+for e in eps:
+    marks = [i for i, s in enumerate(e["steps"]) if "target" in s]
+    assert marks in ([], [len(e["steps"]) - 1]), (e["id"], marks)
+assert row["kept"] == kept, (row, kept)
+assert row["states"] > kept, ("no state after a first correction was left out", row, kept)
+assert row["corrections"] > sum("target" in e["steps"][-1] for e in eps), row
+print("improve --first-correction: %d of %d states kept" % (kept, row["states"]))
 PY
 echo "infer improve: ok"

@@ -35,6 +35,7 @@ typedef struct {
     int baseline;       /* also train plain for rounds * steps from the checkpoint */
     int free_values;    /* rollouts and evaluations decode free values (lam_agent_opts.copy 0) */
     int type_from_page; /* typed values may be copied from the page too (lam_agent_opts.copy 2) */
+    int first_only;     /* a rollout joins the data up to its first correction only */
     const char *backend;
     int threads;
     uint64_t seed;

@@ -70,6 +70,8 @@ typedef struct {
     int n;
     char prefix[64], split[64];
     int64_t states, corrections; /* steps recorded, of which targets */
+    int first_only; /* write each episode only up to its first correction (0: every state) */
+    int64_t written_states; /* states lam_rollout_rec_write wrote last */
     lam_error *err;
 } lam_rollout_rec;
 
@@ -79,8 +81,11 @@ void lam_rollout_rec_reset(lam_rollout_rec *r, const char *prefix, const char *s
 /* Sets o's hook, after and user so that lam_rollouts records into r. */
 void lam_rollout_rec_attach(lam_rollout_rec *r, lam_rollout_opts *o);
 /* Writes the episodes that have a step as JSONL lines to f; with res (n results of the same
- * rollouts), each with "meta": {"success", "steps", "invalid", "no_answer"}. *written: lines. */
-lam_status lam_rollout_rec_write(const lam_rollout_rec *r, FILE *f, const lam_rollout_result *res,
+ * rollouts), each with "meta": {"success", "steps", "invalid", "no_answer"}. *written: lines;
+ * r->written_states: their states. With r->first_only an episode ends at its first
+ * correction: the states after it, where the model has left the expert's path, are not
+ * written. */
+lam_status lam_rollout_rec_write(lam_rollout_rec *r, FILE *f, const lam_rollout_result *res,
                                  int *written, lam_error *err);
 void lam_rollout_rec_free(lam_rollout_rec *r);
 
