@@ -31,6 +31,7 @@ void lam_improve_opts_default(lam_improve_opts *o) {
     o->eval_episodes = 100;
     o->backend = "cpu";
     o->seed = 11;
+    o->first_only = 1;
 }
 
 /* ---- the loop --------------------------------------------------------------------------- */

@@ -33,9 +33,9 @@ static const char *usage =
     "                       page (by default what is typed is copied from the task, or is a\n"
     "                       date it names; an answer from the task or the page)\n"
     "  --type-from-page     what is typed may also be copied from the page\n"
-    "  --first-correction   a rollout joins the data up to its first correction only (by\n"
-    "                       default every state it reached, also after it left the\n"
-    "                       expert's path)\n"
+    "  --all-states         every state a rollout reached joins the data (by default a\n"
+    "                       rollout ends at its first correction: the states after it,\n"
+    "                       off the expert's path, cost held-out success)\n"
     "  --seed S             rollout tasks                                 [11]\n"
     "  --device NAME        backend                                       [cpu]\n"
     "  --threads N          CPU threads (0: all cores)                    [0]\n"
@@ -75,7 +75,7 @@ static void print_table(json_t *t) {
 int lam_improve_main(int argc, char **argv) {
     lam_improve_opts o;
     lam_improve_opts_default(&o);
-    int quiet = 0;
+    int quiet = 0, all_states = 0;
     int64_t seed = (int64_t)o.seed;
     lam_flag flags[] = {
         {"--data", LAM_FLAG_STR, &o.data, 0, 0, 0},
@@ -90,7 +90,7 @@ int lam_improve_main(int argc, char **argv) {
         {"--baseline", LAM_FLAG_BOOL, &o.baseline, 0, 0, 0},
         {"--free-values", LAM_FLAG_BOOL, &o.free_values, 0, 0, 0},
         {"--type-from-page", LAM_FLAG_BOOL, &o.type_from_page, 0, 0, 0},
-        {"--first-correction", LAM_FLAG_BOOL, &o.first_only, 0, 0, 0},
+        {"--all-states", LAM_FLAG_BOOL, &all_states, 0, 0, 0},
         {"--seed", LAM_FLAG_I64, &seed, 0, 9.007199254740992e15, 0},
         {"--device", LAM_FLAG_STR, &o.backend, 0, 0, 0},
         {"--threads", LAM_FLAG_INT, &o.threads, 0, 4096, 0},
@@ -105,6 +105,7 @@ int lam_improve_main(int argc, char **argv) {
     if (npos != 1) return lam_cli_usage_error("lam improve", usage, "a checkpoint is required");
     o.checkpoint = pos[0];
     o.seed = (uint64_t)seed;
+    o.first_only = !all_states;
     o.progress = quiet ? NULL : stderr;
     lam_error err = {0};
     json_t *t = NULL;

@@ -3,7 +3,8 @@
 # rounds of rollouts on training templates, the recorded episodes valid for the recording schema
 # (`lam data validate`, the independent validator) with expert corrections among them (steps
 # with a target), the aggregate dataset holding them, training continued from the model (the
-# rounds stretches of one schedule, the same as the baseline's), and the table with the held-out closed-loop success of each model (plus the equal-compute baseline).
+# rounds stretches of one schedule, the same as the baseline's), and the table with the held-out closed-loop success of each model (plus the equal-compute baseline); rollouts cut at their
+# first correction by default, whole with --all-states.
 # Usage: improve_test.sh LAM RECORDINGS.jsonl DATA.h5 WORKDIR
 set -uo pipefail
 lam=$1 rec=$2 data=$3 work=$4
@@ -31,8 +32,14 @@ for e in eps:
 t = json.load(open(sys.argv[2]))
 rows = t["rows"]
 assert [r["round"] for r in rows] == [0, 1, 2, "baseline"], rows
-assert rows[1]["states"] == len(steps) and rows[1]["corrections"] == len(fixed), rows[1]
-assert rows[1]["kept"] == len(steps), rows[1]
+# by default a rollout joins the data up to its first correction: the states the model
+# reached after leaving the expert's path are counted, not written
+for e in eps:
+    marks = [i for i, s in enumerate(e["steps"]) if "target" in s]
+    assert marks in ([], [len(e["steps"]) - 1]), (e["id"], marks)
+assert rows[1]["kept"] == len(steps), (rows[1], len(steps))
+assert rows[1]["states"] > len(steps), ("no state after a first correction left out", rows[1])
+assert rows[1]["corrections"] > len(fixed), rows[1]
 for r in rows:
     for split, rate in r["held_out"].items():
         assert split.startswith("test_") and 0.0 <= rate <= 1.0, (split, rate)
@@ -56,22 +63,18 @@ assert rounds == logs["baseline/run"], (rounds, logs["baseline/run"])
 assert len(set(rounds.values())) > 1, rounds
 print("improve: the rounds trained steps 1-2 and 3-4 of the baseline's schedule")
 PY
-# --first-correction: each rollout joins the data up to its first correction; the states the
-# model reached after leaving the expert's path are counted, not written
-"$lam" improve "$work/run/ckpt-00000004.h5" --data "$rec" --out "$work/first" --rounds 1 \
-  --episodes 6 --steps 1 --warmup 1 --step-limit 6 --eval-episodes 1 --first-correction \
-  --threads 1 --quiet >/dev/null 2>"$work/first.err" || fail "improve --first-correction: $(tail -5 "$work/first.err")"
-"$py" - "$work/first/round-1/rollouts.jsonl" "$work/first/table.json" <<'PY' || fail "--first-correction"
+# --all-states: every state of every rollout joins the data, corrections after the first too
+"$lam" improve "$work/run/ckpt-00000004.h5" --data "$rec" --out "$work/all" --rounds 1 \
+  --episodes 6 --steps 1 --warmup 1 --step-limit 6 --eval-episodes 1 --all-states \
+  --threads 1 --quiet >/dev/null 2>"$work/all.err" || fail "improve --all-states: $(tail -5 "$work/all.err")"
+"$py" - "$work/all/round-1/rollouts.jsonl" "$work/all/table.json" <<'PY' || fail "--all-states"
 import json, sys
 eps = [json.loads(l) for l in open(sys.argv[1])]
 row = json.load(open(sys.argv[2]))["rows"][1]
-kept = sum(len(e["steps"]) for e in eps)
-for e in eps:
-    marks = [i for i, s in enumerate(e["steps"]) if "target" in s]
-    assert marks in ([], [len(e["steps"]) - 1]), (e["id"], marks)
-assert row["kept"] == kept, (row, kept)
-assert row["states"] > kept, ("no state after a first correction was left out", row, kept)
-assert row["corrections"] > sum("target" in e["steps"][-1] for e in eps), row
-print("improve --first-correction: %d of %d states kept" % (kept, row["states"]))
+steps = [s for e in eps for s in e["steps"]]
+assert row["states"] == row["kept"] == len(steps), (row, len(steps))
+assert row["corrections"] == sum("target" in s for s in steps), row
+assert any(sum("target" in s for s in e["steps"]) > 1 for e in eps), "no episode with two corrections"
+print("improve --all-states: %d states, %d corrections" % (len(steps), row["corrections"]))
 PY
 echo "infer improve: ok"

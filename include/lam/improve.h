@@ -35,7 +35,8 @@ typedef struct {
     int baseline;       /* also train plain for rounds * steps from the checkpoint */
     int free_values;    /* rollouts and evaluations decode free values (lam_agent_opts.copy 0) */
     int type_from_page; /* typed values may be copied from the page too (lam_agent_opts.copy 2) */
-    int first_only;     /* a rollout joins the data up to its first correction only */
+    int first_only;     /* a rollout joins the data up to its first correction only (the default;
+                         * 0: every state it reached) */
     const char *backend;
     int threads;
     uint64_t seed;
