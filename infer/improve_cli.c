@@ -46,20 +46,21 @@ static void print_table(json_t *t) {
     json_t *rows = json_object_get(t, "rows"), *row;
     size_t i;
     const char *splits[3] = {"test_template", "test_app", "test_domain"};
-    printf("| round | rollouts solved | states | corrected | test_template | test_app | "
-           "test_domain |\n| --- | --- | --- | --- | --- | --- | --- |\n");
+    printf("| round | rollouts solved | states | corrected | kept | test_template | test_app | "
+           "test_domain |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n");
     json_array_foreach(rows, i, row) {
         json_t *r = json_object_get(row, "round");
         if (json_is_string(r))
-            printf("| %s (%lld steps) | | | |", json_string_value(r),
+            printf("| %s (%lld steps) | | | | |", json_string_value(r),
                    (long long)json_integer_value(json_object_get(row, "steps")));
         else if (json_integer_value(r) == 0)
-            printf("| 0 (start) | | | |");
+            printf("| 0 (start) | | | | |");
         else
-            printf("| %lld | %.1f%% | %lld | %lld |", (long long)json_integer_value(r),
+            printf("| %lld | %.1f%% | %lld | %lld | %lld |", (long long)json_integer_value(r),
                    100 * json_real_value(json_object_get(row, "rollout_success")),
                    (long long)json_integer_value(json_object_get(row, "states")),
-                   (long long)json_integer_value(json_object_get(row, "corrections")));
+                   (long long)json_integer_value(json_object_get(row, "corrections")),
+                   (long long)json_integer_value(json_object_get(row, "kept")));
         json_t *h = json_object_get(row, "held_out");
         for (int k = 0; k < 3; k++) {
             json_t *v = json_object_get(h, splits[k]);
