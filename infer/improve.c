@@ -89,16 +89,25 @@ static lam_status held_out(const lam_improve_opts *o, const char *ckpt, json_t *
     eo.closed_loop = o->eval_episodes;
     eo.step_limit = o->step_limit;
     eo.progress = o->progress;
-    json_t *rep = NULL;
-    lam_status st = lam_eval_run(agent, &eo, ckpt, &rep, NULL, err);
+    json_t *res = json_object();
+    lam_status st = LAM_OK;
+    /* the held-out splits, then (eval_train) fresh tasks of the training templates */
+    for (int pass = 0; pass < 1 + (o->eval_train != 0) && st == LAM_OK; pass++) {
+        eo.splits = pass ? "train" : NULL;
+        json_t *rep = NULL;
+        st = lam_eval_run(agent, &eo, ckpt, &rep, NULL, err);
+        if (st != LAM_OK) break;
+        json_t *sp = json_object_get(json_object_get(rep, "closed_loop"), "splits");
+        const char *k;
+        json_t *v;
+        json_object_foreach(sp, k, v) json_object_set(res, k, json_object_get(v, "success_rate"));
+        json_decref(rep);
+    }
     lam_agent_free(agent);
-    LAM_TRY(st);
-    json_t *res = json_object(),
-           *sp = json_object_get(json_object_get(rep, "closed_loop"), "splits");
-    const char *k;
-    json_t *v;
-    json_object_foreach(sp, k, v) json_object_set(res, k, json_object_get(v, "success_rate"));
-    json_decref(rep);
+    if (st != LAM_OK) {
+        json_decref(res);
+        return st;
+    }
     *out = res;
     return LAM_OK;
 }

@@ -28,6 +28,8 @@ static const char *usage =
     "  --warmup N           warmup steps of a round                       [10]\n"
     "  --step-limit N       actions per episode                           [30]\n"
     "  --eval-episodes N    closed-loop episodes per held-out split       [100]\n"
+    "  --eval-train         also measure each model on as many fresh tasks of the training\n"
+    "                       templates (the tasks the rollouts are drawn from)\n"
     "  --baseline           also train plain for rounds x steps from CHECKPOINT (equal compute)\n"
     "  --free-values        typed values and answers need not come from the task or the\n"
     "                       page (by default what is typed is copied from the task, or is a\n"
@@ -45,9 +47,9 @@ static const char *usage =
 static void print_table(json_t *t) {
     json_t *rows = json_object_get(t, "rows"), *row;
     size_t i;
-    const char *splits[3] = {"test_template", "test_app", "test_domain"};
+    const char *splits[4] = {"test_template", "test_app", "test_domain", "train"};
     printf("| round | rollouts solved | states | corrected | kept | test_template | test_app | "
-           "test_domain |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n");
+           "test_domain | train |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
     json_array_foreach(rows, i, row) {
         json_t *r = json_object_get(row, "round");
         if (json_is_string(r))
@@ -62,7 +64,7 @@ static void print_table(json_t *t) {
                    (long long)json_integer_value(json_object_get(row, "corrections")),
                    (long long)json_integer_value(json_object_get(row, "kept")));
         json_t *h = json_object_get(row, "held_out");
-        for (int k = 0; k < 3; k++) {
+        for (int k = 0; k < 4; k++) {
             json_t *v = json_object_get(h, splits[k]);
             if (v)
                 printf(" %.1f%% |", 100 * json_real_value(v));
@@ -89,6 +91,7 @@ int lam_improve_main(int argc, char **argv) {
         {"--step-limit", LAM_FLAG_INT, &o.step_limit, 1, 10000, 0},
         {"--eval-episodes", LAM_FLAG_INT, &o.eval_episodes, 0, 1 << 20, 0},
         {"--baseline", LAM_FLAG_BOOL, &o.baseline, 0, 0, 0},
+        {"--eval-train", LAM_FLAG_BOOL, &o.eval_train, 0, 0, 0},
         {"--free-values", LAM_FLAG_BOOL, &o.free_values, 0, 0, 0},
         {"--type-from-page", LAM_FLAG_BOOL, &o.type_from_page, 0, 0, 0},
         {"--all-states", LAM_FLAG_BOOL, &all_states, 0, 0, 0},

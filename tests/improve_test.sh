@@ -63,9 +63,10 @@ assert rounds == logs["baseline/run"], (rounds, logs["baseline/run"])
 assert len(set(rounds.values())) > 1, rounds
 print("improve: the rounds trained steps 1-2 and 3-4 of the baseline's schedule")
 PY
-# --all-states: every state of every rollout joins the data, corrections after the first too
+# --all-states: every state of every rollout joins the data, corrections after the first too;
+# --eval-train: the training templates measured beside the held-out splits
 "$lam" improve "$work/run/ckpt-00000004.h5" --data "$rec" --out "$work/all" --rounds 1 \
-  --episodes 6 --steps 1 --warmup 1 --step-limit 6 --eval-episodes 1 --all-states \
+  --episodes 6 --steps 1 --warmup 1 --step-limit 6 --eval-episodes 2 --all-states --eval-train \
   --threads 1 --quiet >/dev/null 2>"$work/all.err" || fail "improve --all-states: $(tail -5 "$work/all.err")"
 "$py" - "$work/all/round-1/rollouts.jsonl" "$work/all/table.json" <<'PY' || fail "--all-states"
 import json, sys
@@ -75,6 +76,10 @@ steps = [s for e in eps for s in e["steps"]]
 assert row["states"] == row["kept"] == len(steps), (row, len(steps))
 assert row["corrections"] == sum("target" in s for s in steps), row
 assert any(sum("target" in s for s in e["steps"]) > 1 for e in eps), "no episode with two corrections"
+# --eval-train: each model measured on fresh tasks of the training templates too
+for r in json.load(open(sys.argv[2]))["rows"]:
+    assert "train" in r["held_out"] and 0.0 <= r["held_out"]["train"] <= 1.0, r
+    assert any(k.startswith("test_") for k in r["held_out"]), r
 print("improve --all-states: %d states, %d corrections" % (len(steps), row["corrections"]))
 PY
 echo "infer improve: ok"
