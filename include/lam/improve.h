@@ -32,7 +32,8 @@ typedef struct {
     float lr;               /* peak learning rate of each round (warmup, cosine to lr/10) */
     int64_t warmup;
     int eval_episodes;  /* closed-loop episodes per held-out split after each round */
-    int eval_train;     /* also as many fresh tasks of the training templates (split "train") */
+    int eval_train;     /* also as many fresh tasks of the training templates: their success
+                         * joins each row's "held_out" object as "train" */
     int baseline;       /* also train plain for rounds * steps from the checkpoint */
     int free_values;    /* rollouts and evaluations decode free values (lam_agent_opts.copy 0) */
     int type_from_page; /* typed values may be copied from the page too (lam_agent_opts.copy 2) */
