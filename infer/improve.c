@@ -194,6 +194,7 @@ lam_status lam_improve(const lam_improve_opts *o, json_t **table, lam_error *err
     res = NULL;
     if ((st = lam_rollout_rec_init(&R, o->episodes, err)) != LAM_OK) goto done;
     R.first_only = o->first_only;
+    R.beta = o->beta;
     lam_rollout_task *tasks = calloc((size_t)R.n, sizeof *tasks);
     lam_rollout_result *rr = calloc((size_t)R.n, sizeof *rr);
     if (!tasks || !rr) {
@@ -209,6 +210,7 @@ lam_status lam_improve(const lam_improve_opts *o, json_t **table, lam_error *err
         char prefix[64];
         snprintf(prefix, sizeof prefix, "improve-r%d", round);
         lam_rollout_rec_reset(&R, prefix, "train");
+        R.seed = o->seed ^ (uint64_t)round << 40;
         for (int i = 0; i < R.n; i++) {
             uint32_t r4[4];
             lam_philox(o->seed, 0x1d0a9900u + (uint64_t)round, (uint64_t)i, r4);
@@ -303,8 +305,9 @@ done:
         json_decref(rows);
         return st;
     }
-    *table = json_pack("{s:s, s:s, s:i, s:i, s:I, s:o}", "checkpoint", o->checkpoint, "data",
-                       o->data, "rounds", o->rounds, "episodes", o->episodes, "steps_per_round",
-                       (json_int_t)o->steps, "rows", rows);
+    *table = json_pack("{s:s, s:s, s:i, s:i, s:I, s:f, s:b, s:o}", "checkpoint", o->checkpoint,
+                       "data", o->data, "rounds", o->rounds, "episodes", o->episodes,
+                       "steps_per_round", (json_int_t)o->steps, "beta", (double)o->beta,
+                       "all_states", !o->first_only, "rows", rows);
     return LAM_OK;
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "lam/progress.h"
+#include "lam/rng.h"
 
 void lam_rollout_opts_default(lam_rollout_opts *o) {
     memset(o, 0, sizeof *o);
@@ -74,8 +75,10 @@ lam_status lam_rollouts(lam_agent *agent, const lam_rollout_task *tasks, int n,
             for (int a = 0; a < r->actions.n && !e->done && st == LAM_OK; a++) {
                 const lam_action *act = &r->actions.items[a];
                 if (a > 0) lam_sim_observe(e->env, &e->obs); /* the state it acts on now */
-                if (o->hook && (st = o->hook(o->user, i, e->env, &e->obs, act, err)) != LAM_OK)
+                if (o->hook &&
+                    (st = o->hook(o->user, i, e->env, &e->obs, act, &act, err)) != LAM_OK)
                     break;
+                int replaced = act != &r->actions.items[a];
                 lam_sim_result sr;
                 if ((st = lam_sim_step(e->env, act, &sr, err)) != LAM_OK) break;
                 if (o->after) o->after(o->user, i, &sr);
@@ -87,6 +90,7 @@ lam_status lam_rollouts(lam_agent *agent, const lam_rollout_task *tasks, int n,
                 }
                 st = lam_act_list_push(&e->hist, act->type, act->element, act->value, err);
                 if (sr.done) e->done = 1, res[i].success = sr.success;
+                if (replaced) break; /* the rest was planned for another state */
             }
             if (!e->done && lam_sim_done(e->env))
                 e->done = 1, res[i].success = lam_sim_judge(e->env);
@@ -115,11 +119,13 @@ lam_status lam_rollout_rec_init(lam_rollout_rec *r, int n, lam_error *err) {
     if (n < 1) return lam_error_set(err, LAM_ERR_INVALID, "rollout recorder: %d episodes", n);
     r->eps = calloc((size_t)n, sizeof *r->eps);
     r->cap = calloc((size_t)n, sizeof *r->cap);
-    if (!r->eps || !r->cap) {
+    r->off = malloc((size_t)n * sizeof *r->off);
+    if (!r->eps || !r->cap || !r->off) {
         lam_rollout_rec_free(r);
         return lam_error_set(err, LAM_ERR_NOMEM, "rollout recorder: out of memory");
     }
     r->n = n;
+    for (int i = 0; i < n; i++) r->off[i] = -1;
     snprintf(r->prefix, sizeof r->prefix, "rollout");
     snprintf(r->split, sizeof r->split, "train");
     return LAM_OK;
@@ -129,6 +135,7 @@ void lam_rollout_rec_reset(lam_rollout_rec *r, const char *prefix, const char *s
     for (int i = 0; i < r->n; i++) {
         lam_episode_free(&r->eps[i]);
         r->cap[i] = 0;
+        r->off[i] = -1;
     }
     r->states = r->corrections = 0;
     snprintf(r->prefix, sizeof r->prefix, "%s", prefix);
@@ -138,7 +145,7 @@ void lam_rollout_rec_reset(lam_rollout_rec *r, const char *prefix, const char *s
 void lam_rollout_rec_free(lam_rollout_rec *r) {
     if (r->eps)
         for (int i = 0; i < r->n; i++) lam_episode_free(&r->eps[i]);
-    free(r->eps), free(r->cap);
+    free(r->eps), free(r->cap), free(r->off);
     memset(r, 0, sizeof *r);
 }
 
@@ -153,9 +160,18 @@ static int copy_action(lam_action *dst, const lam_action *src) {
     return (!src->element || dst->element) && (!src->value || dst->value);
 }
 
-/* Before each of the model's actions: the state, the action and the expert's label of it. */
+/* Whether the expert acts instead of the model in step k of episode i (probability beta). */
+static int expert_acts(const lam_rollout_rec *R, int i, int k) {
+    if (R->beta <= 0) return 0;
+    uint32_t r4[4];
+    lam_philox(R->seed, 0xbe7au, (uint64_t)i << 32 | (uint32_t)k, r4);
+    return (r4[0] >> 8) * (1.0 / 16777216.0) < R->beta;
+}
+
+/* Before each of the model's actions: the state, the action and the expert's label of it; with
+ * probability beta the expert's action is executed instead. */
 static lam_status record_step(void *user, int i, lam_sim_env *env, const lam_observation *obs,
-                              const lam_action *act, lam_error *err) {
+                              const lam_action *act, const lam_action **execute, lam_error *err) {
     lam_rollout_rec *R = user;
     lam_episode *ep = &R->eps[i];
     if (!ep->id) { /* the episode's header, at its first step */
@@ -183,12 +199,18 @@ static lam_status record_step(void *user, int i, lam_sim_env *env, const lam_obs
     memset(s, 0, sizeof *s);
     LAM_TRY(lam_observation_copy(&s->obs, obs, err));
     ep->n_steps++;
-    if (!copy_action(&s->action, act))
+    int wrong = !lam_action_equal(act, &expert);
+    int expert_turn = wrong && expert_acts(R, i, ep->n_steps - 1);
+    if (!copy_action(&s->action, expert_turn ? &expert : act))
         return lam_error_set(err, LAM_ERR_NOMEM, "rollout recorder: out of memory");
-    if (!lam_action_equal(act, &expert)) { /* a correction */
+    if (wrong) { /* a correction */
         s->has_target = 1;
         if (!copy_action(&s->target, &expert))
             return lam_error_set(err, LAM_ERR_NOMEM, "rollout recorder: out of memory");
+        if (expert_turn)
+            *execute = &s->action; /* the episode stays on the expert's path */
+        else if (R->off[i] < 0)
+            R->off[i] = ep->n_steps - 1;
     }
     return LAM_OK;
 }
@@ -200,6 +222,7 @@ static void after_step(void *user, int i, const lam_sim_result *sr) {
     lam_episode *ep = &R->eps[i];
     lam_step *s = &ep->steps[ep->n_steps - 1];
     if (!sr->valid) {
+        if (R->off[i] == ep->n_steps - 1) R->off[i] = -1;
         lam_observation_free(&s->obs);
         free(s->action.element), free(s->action.value);
         free(s->target.element), free(s->target.value);
@@ -223,12 +246,7 @@ lam_status lam_rollout_rec_write(lam_rollout_rec *r, FILE *f, const lam_rollout_
     for (int i = 0; i < r->n; i++) {
         lam_episode cut = r->eps[i]; /* a shallow copy: only its step count may change */
         const lam_episode *ep = &cut;
-        if (r->first_only)
-            for (int k = 0; k < cut.n_steps; k++)
-                if (cut.steps[k].has_target) {
-                    cut.n_steps = k + 1;
-                    break;
-                }
+        if (r->first_only && r->off[i] >= 0) cut.n_steps = r->off[i] + 1;
         if (ep->n_steps == 0) continue;
         char meta[128];
         if (res)

@@ -4,7 +4,7 @@
 # (`lam data validate`, the independent validator) with expert corrections among them (steps
 # with a target), the aggregate dataset holding them, training continued from the model (the
 # rounds stretches of one schedule, the same as the baseline's), and the table with the held-out closed-loop success of each model (plus the equal-compute baseline); rollouts cut at their
-# first correction by default, whole with --all-states.
+# first correction by default, whole with --all-states; --beta 1 rollouts the expert's own.
 # Usage: improve_test.sh LAM RECORDINGS.jsonl DATA.h5 WORKDIR
 set -uo pipefail
 lam=$1 rec=$2 data=$3 work=$4
@@ -81,5 +81,28 @@ for r in json.load(open(sys.argv[2]))["rows"]:
     assert "train" in r["held_out"] and 0.0 <= r["held_out"]["train"] <= 1.0, r
     assert any(k.startswith("test_") for k in r["held_out"]), r
 print("improve --all-states: %d states, %d corrections" % (len(steps), row["corrections"]))
+PY
+# --beta 1: the expert acts in every state (DAgger's mixture at its end), so each rollout is an
+# expert demonstration the simulator judges solved, kept whole, every executed action the expert's;
+# the model's own actions still count as corrections where they differ
+"$lam" improve "$work/run/ckpt-00000004.h5" --data "$rec" --out "$work/beta" --rounds 1 \
+  --episodes 6 --steps 1 --warmup 1 --step-limit 30 --eval-episodes 1 --beta 1 \
+  --threads 1 --quiet >/dev/null 2>"$work/beta.err" || fail "improve --beta 1: $(tail -5 "$work/beta.err")"
+"$lam" data validate "$work/beta/round-1/rollouts.jsonl" >"$work/validate_beta.txt" \
+  || fail "--beta 1 rollouts are not valid recordings: $(tail -5 "$work/validate_beta.txt")"
+"$py" - "$work/beta/round-1/rollouts.jsonl" "$work/beta/table.json" <<'PY' || fail "--beta 1"
+import json, sys
+eps = [json.loads(l) for l in open(sys.argv[1])]
+t = json.load(open(sys.argv[2]))
+row = t["rows"][1]
+assert t["beta"] == 1.0, t["beta"]
+assert len(eps) == 6 and row["rollout_success"] == 1.0, ("the expert's rollouts all succeed", row)
+steps = [s for e in eps for s in e["steps"]]
+fixed = [s for s in steps if "target" in s]
+assert row["states"] == row["kept"] == len(steps), (row, len(steps))
+assert row["corrections"] == len(fixed) > 0, (row, len(fixed))
+for s in fixed:
+    assert s["action"] == s["target"], ("a wrong action was executed", s["action"], s["target"])
+print("improve --beta 1: %d states, %d where the model was wrong" % (len(steps), len(fixed)))
 PY
 echo "infer improve: ok"

@@ -39,6 +39,9 @@ typedef struct {
     int type_from_page; /* typed values may be copied from the page too (lam_agent_opts.copy 2) */
     int first_only;     /* a rollout joins the data up to its first correction only (the default;
                          * 0: every state it reached) */
+    float beta;         /* in each state of a rollout the expert's action is executed instead of the
+                         * model's with this probability (DAgger's mixture policy; 0: the model acts,
+                         * the default; 1: the rollouts are the expert's demonstrations) */
     const char *backend;
     int threads;
     uint64_t seed;

@@ -33,11 +33,14 @@ typedef struct {
 } lam_rollout_result;
 
 /* Called before each action of the model is executed, with the environment in the state the
- * action will act on (its observation obs, its task) and the action. Returning an error stops
- * every rollout. */
+ * action will act on (its observation obs, its task) and the action. *execute is the action
+ * that will be executed (the model's); the hook may point it at another (its own, valid until
+ * the after call), which is executed instead and becomes the history, and the rest of the
+ * model's answer is then dropped: the model is asked again in the state that action leads to.
+ * Returning an error stops every rollout. */
 typedef lam_status (*lam_rollout_hook)(void *user, int episode, lam_sim_env *env,
                                        const lam_observation *obs, const lam_action *action,
-                                       lam_error *err);
+                                       const lam_action **execute, lam_error *err);
 /* Called after that action was executed, with what the simulator made of it. */
 typedef void (*lam_rollout_after)(void *user, int episode, const lam_sim_result *sr);
 
@@ -59,18 +62,25 @@ void lam_rollout_opts_default(lam_rollout_opts *o);
 lam_status lam_rollouts(lam_agent *agent, const lam_rollout_task *tasks, int n,
                         const lam_rollout_opts *o, lam_rollout_result *res, lam_error *err);
 
-/* Recording rollouts as recordings (docs/formats.md): each episode's states, the model's action
- * in each (what later steps' history shows) and, where it differs, the simulator expert's
- * action there as the step's target (DAgger's label). An action the simulator refused changed
- * nothing and is left out. Attach to the options of lam_rollouts; the episodes are then
- * eps[0..n), ids "PREFIX-00012", the split given. */
+/* Recording rollouts as recordings (docs/formats.md): each episode's states, the action executed
+ * in each (what later steps' history shows) and, where the model's differs, the simulator
+ * expert's action there as the step's target (DAgger's label). An action the simulator refused
+ * changed nothing and is left out. With beta > 0 the expert's action is executed instead of
+ * the model's with probability beta in each state (DAgger's mixture policy; drawn from seed,
+ * the episode and the step); such a state keeps its target where the model's action differed.
+ * Attach to the options of lam_rollouts; the episodes are then eps[0..n), ids "PREFIX-00012",
+ * the split given. */
 typedef struct {
     lam_episode *eps; /* (n) */
     int *cap;         /* (n) steps allocated per episode */
+    int *off;         /* (n) the first step whose executed action was not the expert's; -1: none */
     int n;
     char prefix[64], split[64];
-    int64_t states, corrections; /* steps recorded, of which targets */
-    int first_only; /* write each episode only up to its first correction (0: every state) */
+    int64_t states, corrections; /* steps recorded, of which targets (the model's errors) */
+    int first_only; /* write each episode only up to the first state where the action executed
+                     * left the expert's path (0: every state) */
+    float beta;     /* the probability of executing the expert's action instead (0: never) */
+    uint64_t seed;  /* the draws of beta */
     int64_t written_states; /* states lam_rollout_rec_write wrote last */
     lam_error *err;
 } lam_rollout_rec;
@@ -82,9 +92,9 @@ void lam_rollout_rec_reset(lam_rollout_rec *r, const char *prefix, const char *s
 void lam_rollout_rec_attach(lam_rollout_rec *r, lam_rollout_opts *o);
 /* Writes the episodes that have a step as JSONL lines to f; with res (n results of the same
  * rollouts), each with "meta": {"success", "steps", "invalid", "no_answer"}. *written: lines;
- * r->written_states: their states. With r->first_only an episode ends at its first
- * correction: the states after it, where the model has left the expert's path, are not
- * written. */
+ * r->written_states: their states. With r->first_only an episode ends at the first correction
+ * whose wrong action was executed (with beta 0: its first correction): the states after it,
+ * off the expert's path, are not written. */
 lam_status lam_rollout_rec_write(lam_rollout_rec *r, FILE *f, const lam_rollout_result *res,
                                  int *written, lam_error *err);
 void lam_rollout_rec_free(lam_rollout_rec *r);
