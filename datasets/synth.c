@@ -563,6 +563,69 @@ static lam_status make_grounding(lam_sim_env *env, int app, int t, uint64_t es,
     return LAM_OK;
 }
 
+/* 1 for the roles a click acts on by itself (page grounding's elements). */
+static int clickable(int role) {
+    return role == LAM_ROLE_BUTTON || role == LAM_ROLE_LINK || role == LAM_ROLE_CHECKBOX ||
+           role == LAM_ROLE_RADIO || role == LAM_ROLE_SWITCH || role == LAM_ROLE_TAB ||
+           role == LAM_ROLE_MENUITEM;
+}
+
+/* A page-grounding episode from the recorded steps[0..n) of (app, t, es): in a state drawn from
+ * r, a click on an element drawn from r that is clickable and named alone there, asked for in
+ * plain words, then `done` on the page it leads to. *made 0 when no element qualifies or the
+ * simulator refuses the click. The episode's strings live in ar. */
+static lam_status make_page_grounding(lam_sim_env *env, int app, int t, uint64_t es,
+                                      const lam_step *steps, int n, const uint32_t r[4], arena *ar,
+                                      lam_step *out, char *task, size_t cap, int *made,
+                                      lam_error *err) {
+    *made = 0;
+    int cand = 0, pick = -1;
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass) {
+            if (!cand) return LAM_OK;
+            pick = (int)(r[0] % (uint32_t)cand);
+        }
+        for (int k = 0; k < n; k++) {
+            const lam_observation *o = &steps[k].obs;
+            for (int j = 0; j < o->n_elements; j++) {
+                const lam_element *e = &o->elements[j];
+                if (!clickable(e->role) || !name_unique(o, e) || strlen(e->name) + 64 > cap)
+                    continue;
+                if (!pass) {
+                    cand++;
+                    continue;
+                }
+                if (pick-- > 0) continue;
+                lam_action a = {.type = LAM_ACT_CLICK, .element = e->id};
+                ground_task(e, &a, r[1], task, cap);
+                /* the state before step k, then the click */
+                lam_sim_result res;
+                LAM_TRY(lam_sim_reset(env, app, t, es, err));
+                for (int i = 0; i < k; i++) {
+                    LAM_TRY(lam_sim_step(env, &steps[i].action, &res, err));
+                    if (!res.valid)
+                        return lam_error_set(
+                            err, LAM_ERR_INVALID, "synth: replaying step %d of %s (seed %llu): %s",
+                            i, lam_sim_template_id(app, t), (unsigned long long)es, res.message);
+                }
+                LAM_TRY(lam_sim_step(env, &a, &res, err));
+                if (!res.valid || res.done) return LAM_OK;
+                lam_observation after;
+                lam_sim_observe(env, &after);
+                memset(out, 0, 2 * sizeof *out);
+                out[0].obs = *o;
+                out[0].action = a;
+                if (!copy_obs(ar, &out[1].obs, &after))
+                    return lam_error_set(err, LAM_ERR_NOMEM, "synth: episode memory");
+                out[1].action.type = LAM_ACT_DONE;
+                *made = 1;
+                return LAM_OK;
+            }
+        }
+    }
+    return LAM_OK;
+}
+
 lam_status lam_synth_run(const lam_synth_opts *o, lam_synth_sink sink, void *user,
                          lam_synth_stats *stats, lam_error *err) {
     if (!o || !sink) return lam_error_set(err, LAM_ERR_INVALID, "lam_synth_run: NULL argument");
@@ -642,9 +705,11 @@ lam_status lam_synth_run(const lam_synth_opts *o, lam_synth_sink sink, void *use
             lam_step g[2];
             char gtask[GROUND_TASK_MAX], gid[80], gtmpl[80];
             int made;
-            if ((s = make_grounding(env, app, t, es, steps, n, r, &ar, g, gtask, sizeof gtask,
-                                    &made, err)) != LAM_OK)
-                break;
+            s = o->grounding_page ? make_page_grounding(env, app, t, es, steps, n, r, &ar, g, gtask,
+                                                        sizeof gtask, &made, err)
+                                  : make_grounding(env, app, t, es, steps, n, r, &ar, g, gtask,
+                                                   sizeof gtask, &made, err);
+            if (s != LAM_OK) break;
             if (made) {
                 snprintf(gid, sizeof gid, "%s-g", id);
                 snprintf(gtmpl, sizeof gtmpl, "%s.grounding", lam_sim_app_name(app));
@@ -737,6 +802,9 @@ static const char *synth_usage =
     "  --grounding F            after a fraction F of the training episodes, a grounding\n"
     "                           episode: one of its expert actions asked for in plain\n"
     "                           words (Type \"Paris\" into the \"To\" field.), then done  [0]\n"
+    "  --grounding-page         grounding episodes click any element of the episode's\n"
+    "                           pages that its name alone identifies (a button, link,\n"
+    "                           checkbox...), not only the expert's actions\n"
     "  --noise P                in training episodes, each step is with probability P a\n"
     "                           mistake (a random element's action or a near miss of the\n"
     "                           expert's) recorded with the expert's action as its target;\n"
@@ -815,6 +883,10 @@ int lam_data_synth_main(int argc, char **argv) {
             o.progress = NULL;
             continue;
         }
+        if (!strcmp(a, "--grounding-page")) {
+            o.grounding_page = 1;
+            continue;
+        }
         static const char *const str_flags[] = {"--out", "--apps", "--holdout-apps",
                                                 "--holdout-domains", "--holdout-templates"};
         const char **str_dst[] = {&out, &o.apps, &o.holdout_apps, &o.holdout_domains,
@@ -862,6 +934,9 @@ int lam_data_synth_main(int argc, char **argv) {
         }
     }
     if (!out) return usage_err("--out FILE is required%s%s", "", "");
+    if (o.grounding_page && !(o.grounding > 0))
+        return usage_err("--grounding-page needs --grounding F (the fraction of episodes)%s%s", "",
+                         "");
     lam_error err = {0};
     plan p;
     if (make_plan(&o, &p, &err) != LAM_OK) return usage_err("%s%s", err.msg, "");

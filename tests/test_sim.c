@@ -13,6 +13,8 @@
  *                action; replayed, the expert's recovery reaches the goal
  *   grounding    --grounding: after training episodes, one of their expert actions asked for
  *                in words that name its element and value, then done
+ *   grounding_page  --grounding-page: the grounding episodes click any clickable element of
+ *                their episode's pages that its name identifies, most not the expert's
  * The independent reference for the judge is the hand-written paths in alt_path (they
  * drive the pages like an agent would, through element names and roles only). */
 #define _POSIX_C_SOURCE 200809L
@@ -1180,22 +1182,24 @@ static int obs_same(const lam_observation *a, const lam_observation *b) {
     return 1;
 }
 
-static int mode_grounding(void) {
-    uint64_t seed = test_seed();
-    lam_synth_opts o;
-    lam_synth_opts_default(&o);
-    o.n_episodes = 300;
-    o.seed = seed;
-    o.valid_frac = 0.2;
-    o.holdout_templates = "1";
+/* The runs without and with grounding (opts: o with grounding set) of the same 300 episodes:
+ * every task episode must be the run without it's, in order, and every grounding episode (id
+ * "<id>-g") must follow its training episode, in split train, with a template not the
+ * simulator's, as an action then `done`; each is handed to check(e, prev, ctx). *grounded:
+ * their count; *train: the training episodes. 1 on success. */
+typedef void (*grounding_check)(const lam_episode *e, const lam_episode *prev, void *ctx);
+
+static int walk_grounding(const lam_synth_opts *with, grounding_check check, void *ctx,
+                          int *grounded, long *train) {
+    lam_synth_opts o = *with;
+    o.grounding = 0;
+    o.grounding_page = 0;
     char **plain, **gl;
-    int np, ng;
+    int np, ng, k = 0;
     lam_synth_stats sp, sg;
-    if (!synth_lines(&o, &plain, &np, 300, &sp) || np != 300) return 1;
-    o.grounding = 0.5;
-    if (!synth_lines(&o, &gl, &ng, 1000, &sg)) return 1;
-    lam_error err = {0};
-    int k = 0, grounded = 0, by_type[LAM_ACT_COUNT] = {0};
+    if (!synth_lines(&o, &plain, &np, 300, &sp) || np != 300) return 0;
+    if (!synth_lines(with, &gl, &ng, 1000, &sg)) return 0;
+    *grounded = 0;
     lam_episode prev;
     memset(&prev, 0, sizeof prev);
     for (int i = 0; i < ng; i++) {
@@ -1210,15 +1214,13 @@ static int mode_grounding(void) {
         if (idn < 2 || strcmp(e.id + idn - 2, "-g")) {
             /* the task episodes are those of the run without grounding, in order */
             CHECK(k < np && !strcmp(gl[i], plain[k]),
-                  "line %d differs from episode %d without "
-                  "grounding",
-                  i, k);
+                  "line %d differs from episode %d without grounding", i, k);
             k++;
             lam_episode_free(&prev);
             prev = e;
             continue;
         }
-        grounded++;
+        (*grounded)++;
         /* after the training episode it comes from, with its split, app and a template that
          * is not the simulator's */
         CHECK(prev.id && !strncmp(e.id, prev.id, idn - 2) && strlen(prev.id) == idn - 2,
@@ -1231,55 +1233,121 @@ static int mode_grounding(void) {
               "%s: template %s", e.id, e.template_id);
         CHECK(e.n_steps == 2 && e.steps[1].action.type == LAM_ACT_DONE && !e.steps[1].action.value,
               "%s: not an action then done", e.id);
-        const lam_step *g = &e.steps[0];
-        /* one of the episode's own steps: the same page and the expert's action there */
-        int found = 0;
-        for (int j = 0; j < prev.n_steps && !found; j++)
-            found = obs_same(&prev.steps[j].obs, &g->obs) &&
-                    same_act(&prev.steps[j].action, &g->action) &&
-                    (j + 1 >= prev.n_steps || obs_same(&prev.steps[j + 1].obs, &e.steps[1].obs));
-        CHECK(found, "%s: its action and pages are not a step of %s", e.id, prev.id);
-        /* the task names the element (its name, unique on the page) and the value */
-        const lam_element *el = lam_observation_find(&g->obs, g->action.element);
-        int same_name = 0;
-        for (int j = 0; el && j < g->obs.n_elements; j++)
-            same_name += !strcmp(g->obs.elements[j].name, el->name);
-        CHECK(el && same_name == 1 && strstr(e.task, el->name),
-              "%s: task '%s' does not name "
-              "its element uniquely",
-              e.id, e.task);
-        CHECK(!g->action.value || strstr(e.task, g->action.value), "%s: task '%s' lacks the value",
-              e.id, e.task);
-        CHECK(g->action.type == LAM_ACT_CLICK || g->action.type == LAM_ACT_TYPE ||
-                  g->action.type == LAM_ACT_SELECT,
-              "%s: action %s", e.id, lam_action_name(g->action.type));
-        by_type[g->action.type]++;
+        if (e.n_steps == 2 && prev.id) check(&e, &prev, ctx);
         lam_episode_free(&e);
     }
     lam_episode_free(&prev);
     CHECK(k == np, "%d task episodes, want %d", k, np);
-    CHECK(sg.grounding == grounded && sg.episodes == np + grounded, "stats: %lld grounding of %lld",
-          (long long)sg.grounding, (long long)sg.episodes);
+    CHECK(sg.grounding == *grounded && sg.episodes == np + *grounded,
+          "stats: %lld grounding of %lld", (long long)sg.grounding, (long long)sg.episodes);
+    *train = sp.by_split[LAM_SPLIT_TRAIN];
+    for (int i = 0; i < np; i++) free(plain[i]);
+    for (int i = 0; i < ng; i++) free(gl[i]);
+    free(plain);
+    free(gl);
+    return 1;
+}
+
+/* The element of g's action, checked to be named alone on its page and by the task. */
+static const lam_element *named_element(const lam_episode *e) {
+    const lam_step *g = &e->steps[0];
+    const lam_element *el = lam_observation_find(&g->obs, g->action.element);
+    int same_name = 0;
+    for (int j = 0; el && j < g->obs.n_elements; j++)
+        same_name += !strcmp(g->obs.elements[j].name, el->name);
+    CHECK(el && same_name == 1 && strstr(e->task, el->name),
+          "%s: task '%s' does not name its element uniquely", e->id, e->task);
+    return el;
+}
+
+static void check_expert_grounding(const lam_episode *e, const lam_episode *prev, void *ctx) {
+    int *by_type = ctx;
+    const lam_step *g = &e->steps[0];
+    /* one of the episode's own steps: the same page and the expert's action there */
+    int found = 0;
+    for (int j = 0; j < prev->n_steps && !found; j++)
+        found = obs_same(&prev->steps[j].obs, &g->obs) &&
+                same_act(&prev->steps[j].action, &g->action) &&
+                (j + 1 >= prev->n_steps || obs_same(&prev->steps[j + 1].obs, &e->steps[1].obs));
+    CHECK(found, "%s: its action and pages are not a step of %s", e->id, prev->id);
+    named_element(e);
+    CHECK(!g->action.value || strstr(e->task, g->action.value), "%s: task '%s' lacks the value",
+          e->id, e->task);
+    CHECK(g->action.type == LAM_ACT_CLICK || g->action.type == LAM_ACT_TYPE ||
+              g->action.type == LAM_ACT_SELECT,
+          "%s: action %s", e->id, lam_action_name(g->action.type));
+    by_type[g->action.type]++;
+}
+
+/* 300 episodes, a fifth of them valid, one template per app held out, grounding 0.5. */
+static void grounding_opts(lam_synth_opts *o) {
+    lam_synth_opts_default(o);
+    o->n_episodes = 300;
+    o->seed = test_seed();
+    o->valid_frac = 0.2;
+    o->holdout_templates = "1";
+    o->grounding = 0.5;
+}
+
+static int mode_grounding(void) {
+    lam_synth_opts o;
+    grounding_opts(&o);
+    int grounded, by_type[LAM_ACT_COUNT] = {0};
+    long train;
+    if (!walk_grounding(&o, check_expert_grounding, by_type, &grounded, &train)) return 1;
     /* about half of the training episodes (each has a click, typing or a choice) */
-    long train = sp.by_split[LAM_SPLIT_TRAIN];
     CHECK(grounded > train / 3 && grounded < 2 * train / 3,
-          "%d grounding episodes for %ld "
-          "training episodes",
-          grounded, train);
+          "%d grounding episodes for %ld training episodes", grounded, train);
     CHECK(by_type[LAM_ACT_CLICK] && by_type[LAM_ACT_TYPE] && by_type[LAM_ACT_SELECT],
           "clicks %d, typing %d, choices %d", by_type[LAM_ACT_CLICK], by_type[LAM_ACT_TYPE],
           by_type[LAM_ACT_SELECT]);
     printf("grounding 0.5: %d grounding episodes after %ld training episodes (%d clicks, %d typed, "
            "%d chosen), task episodes unchanged\n",
            grounded, train, by_type[LAM_ACT_CLICK], by_type[LAM_ACT_TYPE], by_type[LAM_ACT_SELECT]);
-    for (int i = 0; i < np; i++) free(plain[i]);
-    for (int i = 0; i < ng; i++) free(gl[i]);
-    free(plain);
-    free(gl);
+    lam_error err = {0};
     o.grounding = 1.5;
     CHECK(lam_synth_run(&o, check_sink, &(check_state){0, 0, 0}, NULL, &err) == LAM_ERR_INVALID &&
               strstr(err.msg, "grounding"),
           "grounding 1.5: %s", err.msg);
+    return failures ? 1 : 0;
+}
+
+/* ---- grounding_page: a click on any element of the episode's pages, asked for in words ---- */
+
+static void check_page_grounding(const lam_episode *e, const lam_episode *prev, void *ctx) {
+    int *not_expert = ctx;
+    const lam_step *g = &e->steps[0];
+    /* a page of its episode, a click on a clickable element named alone there */
+    int page = -1;
+    for (int j = 0; j < prev->n_steps && page < 0; j++)
+        if (obs_same(&prev->steps[j].obs, &g->obs)) page = j;
+    CHECK(page >= 0, "%s: its page is none of %s's", e->id, prev->id);
+    const lam_element *el = named_element(e);
+    CHECK(g->action.type == LAM_ACT_CLICK && !g->action.value, "%s: action %s", e->id,
+          lam_action_name(g->action.type));
+    CHECK(el && (el->role == LAM_ROLE_BUTTON || el->role == LAM_ROLE_LINK ||
+                 el->role == LAM_ROLE_CHECKBOX || el->role == LAM_ROLE_RADIO ||
+                 el->role == LAM_ROLE_SWITCH || el->role == LAM_ROLE_TAB ||
+                 el->role == LAM_ROLE_MENUITEM),
+          "%s: clicks a %s", e->id, el ? lam_role_name(el->role) : "missing element");
+    if (page >= 0 && !same_act(&prev->steps[page].action, &g->action)) (*not_expert)++;
+}
+
+static int mode_grounding_page(void) {
+    lam_synth_opts o;
+    grounding_opts(&o);
+    o.grounding_page = 1;
+    int grounded, not_expert = 0;
+    long train;
+    if (!walk_grounding(&o, check_page_grounding, &not_expert, &grounded, &train)) return 1;
+    /* about half the training episodes (a refused click makes none), mostly not the expert's */
+    CHECK(grounded > train / 4 && grounded < 2 * train / 3, "%d grounding for %ld training",
+          grounded, train);
+    CHECK(not_expert > grounded / 2, "%d of %d grounding clicks are not the expert's", not_expert,
+          grounded);
+    printf("grounding_page 0.5: %d grounding episodes after %ld training episodes, %d of them not "
+           "the expert's action; task episodes unchanged\n",
+           grounded, train, not_expert);
     return failures ? 1 : 0;
 }
 
@@ -1338,6 +1406,7 @@ static int mode_cli(void) {
         {{"--out", path, "--holdout-templates", "x.y", NULL}, 2, "unknown template"},
         {{"--out", path, "--valid", "2", NULL}, 2, "--valid"},
         {{"--out", path, "--noise", "1", NULL}, 2, "--noise '1' is not a probability"},
+        {{"--out", path, "--grounding-page", NULL}, 2, "--grounding-page needs --grounding"},
         {{"--out", "/nonexistent-dir/x.jsonl", "--episodes", "2", "--quiet", NULL},
          1,
          "/nonexistent-dir"},
@@ -1502,8 +1571,10 @@ int main(int argc, char **argv) {
     if (!strcmp(mode, "cli")) return mode_cli();
     if (!strcmp(mode, "noise")) return mode_noise();
     if (!strcmp(mode, "grounding")) return mode_grounding();
+    if (!strcmp(mode, "grounding_page")) return mode_grounding_page();
     fprintf(
         stderr,
-        "usage: test_sim expert|perturb|invalid|determinism|alt_path|splits|cli|noise|grounding\n");
+        "usage: test_sim expert|perturb|invalid|determinism|alt_path|splits|cli|noise|grounding|\n"
+        "grounding_page\n");
     return 2;
 }

@@ -43,6 +43,11 @@ typedef struct {
      * `done` on the page it leads to. Id "<episode id>-g", template "<app>.grounding" (not a
      * simulator template: closed-loop evaluation skips it), split train. 0: none. In [0, 1]. */
     double grounding;
+    /* Grounding episodes click any element of the episode's pages (a button, link, checkbox,
+     * radio, switch, tab or menu item its name alone identifies), not only the expert's
+     * actions: the elements that only other templates use (a mail app's "Forward") get named
+     * too. A click the simulator refuses makes no episode. */
+    int grounding_page;
     FILE *progress; /* progress line (stderr); NULL: none */
 } lam_synth_opts;
 
