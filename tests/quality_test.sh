@@ -12,7 +12,7 @@
 # beside the actions', `lam train --prompt-loss`; typed values copied from the task when
 # decoding, docs/decoding.md "Copied values"), the model finds the right element on the
 # held-out template 95.1% of the time (the random policy: 23.4%) and gets 67.8% of its steps
-# right (2.1%); closed loop it solves 79% of 200 fresh held-out-template tasks (0%) and 66% of
+# right (2.1%); closed loop it solves 76.5% of 200 fresh held-out-template tasks (0%) and 71% of
 # 200 training-template tasks (4.5%), 16 actions at most (the password reset, one of the five
 # training templates, takes the expert 12 to 14). The bars sit well below (+0.3 and 0.6; +0.45; 50% and
 # random + 40%; 25% and 3x random) so that another CPU's rounding, which changes the training
