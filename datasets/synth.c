@@ -509,6 +509,21 @@ static void ground_task(const lam_element *e, const lam_action *a, uint32_t r, c
     }
 }
 
+/* Resets env to the episode (app, t, es) and executes its recorded steps[0..k). */
+static lam_status replay(lam_sim_env *env, int app, int t, uint64_t es, const lam_step *steps,
+                         int k, lam_error *err) {
+    LAM_TRY(lam_sim_reset(env, app, t, es, err));
+    for (int j = 0; j < k; j++) {
+        lam_sim_result res;
+        LAM_TRY(lam_sim_step(env, &steps[j].action, &res, err));
+        if (!res.valid)
+            return lam_error_set(err, LAM_ERR_INVALID,
+                                 "synth: replaying step %d of %s (seed %llu): %s", j,
+                                 lam_sim_template_id(app, t), (unsigned long long)es, res.message);
+    }
+    return LAM_OK;
+}
+
 /* A grounding episode from the recorded steps[0..n) of (app, t, es): at a step drawn from r
  * whose action is the expert's click, type or choice on an element its name alone identifies,
  * the task asks for that action in plain words; the episode is that action, then `done` on
@@ -538,15 +553,7 @@ static lam_status make_grounding(lam_sim_env *env, int app, int t, uint64_t es,
             if (pick-- > 0) continue;
             ground_task(e, a, r[1], task, cap);
             /* the page after the action: replay the episode up to it */
-            LAM_TRY(lam_sim_reset(env, app, t, es, err));
-            lam_sim_result res;
-            for (int j = 0; j <= k; j++) {
-                LAM_TRY(lam_sim_step(env, &steps[j].action, &res, err));
-                if (!res.valid)
-                    return lam_error_set(
-                        err, LAM_ERR_INVALID, "synth: replaying step %d of %s (seed %llu): %s", j,
-                        lam_sim_template_id(app, t), (unsigned long long)es, res.message);
-            }
+            LAM_TRY(replay(env, app, t, es, steps, k + 1, err));
             lam_observation after;
             lam_sim_observe(env, &after);
             memset(out, 0, 2 * sizeof *out);
@@ -600,14 +607,7 @@ static lam_status make_page_grounding(lam_sim_env *env, int app, int t, uint64_t
                 ground_task(e, &a, r[1], task, cap);
                 /* the state before step k, then the click */
                 lam_sim_result res;
-                LAM_TRY(lam_sim_reset(env, app, t, es, err));
-                for (int i = 0; i < k; i++) {
-                    LAM_TRY(lam_sim_step(env, &steps[i].action, &res, err));
-                    if (!res.valid)
-                        return lam_error_set(
-                            err, LAM_ERR_INVALID, "synth: replaying step %d of %s (seed %llu): %s",
-                            i, lam_sim_template_id(app, t), (unsigned long long)es, res.message);
-                }
+                LAM_TRY(replay(env, app, t, es, steps, k, err));
                 LAM_TRY(lam_sim_step(env, &a, &res, err));
                 if (!res.valid || res.done) return LAM_OK;
                 lam_observation after;
