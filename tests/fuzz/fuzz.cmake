@@ -36,3 +36,9 @@ if(NOT LAM_FUZZ)
   set_tests_properties(fuzz.libfuzzer PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 1200 LABELS fuzz
                        RUN_SERIAL TRUE)
 endif()
+
+# fuzz.triage: how tests/fuzz/triage.py sorts findings (ours, libhdf5's listed bugs, the
+# sanitizer runtime's own failures), with a stub for the fuzz binary; needs no clang.
+add_test(NAME fuzz.triage COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/test_triage.py
+         ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/triage.py)
+set_tests_properties(fuzz.triage PROPERTIES LABELS fuzz)

@@ -4,7 +4,8 @@
 # leak or UBSan report fails. A target's libFuzzer flags are -max_len=8192 unless
 # tests/fuzz/<name>.options says otherwise (one flag or NAME=VALUE environment setting a line,
 # # comments). A target with tests/fuzz/<name>.known runs in fork mode keeping every finding,
-# and tests/fuzz/triage.py fails the run on any that is not a listed bug of the library.
+# and tests/fuzz/triage.py fails the run on any that is not a listed bug of the library (the
+# sanitizer reports of its processes are kept for that, see triage.py).
 # Usage: run_libfuzzer.sh SOURCE_DIR BUILD_DIR
 set -euo pipefail
 src=$1 build=$2 secs=${LAM_FUZZ_SECONDS:-20}
@@ -38,21 +39,24 @@ for t in $targets; do
   if [ -f "$known" ]; then
     # A target over a library with known bugs: every finding is kept and sorted afterwards by
     # triage.py; one in our code, or one in the library not listed in $t.known, fails.
-    mkdir "$work.art"
+    # The fuzzing processes write their sanitizer reports to $work.rep (libFuzzer's fork mode
+    # keeps only their ERROR lines), for the triage of a crash that does not happen again.
+    mkdir "$work.art" "$work.rep"
+    asan=$(printf '%s\n' $envs | sed -n 's/^ASAN_OPTIONS=//p')
     # (its exit status is the last job's, a finding or not: what it ran and found is judged)
     # shellcheck disable=SC2086 # one flag, one assignment a word
-    (cd "$work" && env $envs "$bin" -max_total_time="$secs" $flags -fork=1 -ignore_crashes=1 \
-       -ignore_timeouts=1 -ignore_ooms=1 -artifact_prefix="$work.art/" "$work" >"$work.log" 2>&1) \
-      || true
+    (cd "$work" && env $envs ASAN_OPTIONS="${asan:+$asan:}log_path=$work.rep/report" "$bin" \
+       -max_total_time="$secs" $flags -fork=1 -ignore_crashes=1 -ignore_timeouts=1 \
+       -ignore_ooms=1 -artifact_prefix="$work.art/" "$work" >"$work.log" 2>&1) || true
     grep -qE "^#[0-9]+: cov" "$work.log" \
       || { echo "fuzz_$t did not run:"; tail -40 "$work.log"; status=1; }
     grep -E "^#[0-9]+: cov" "$work.log" | tail -1
     if [ -n "$(ls -A "$work.art")" ]; then
       # shellcheck disable=SC2086
-      env $envs python3 "$src/tests/fuzz/triage.py" "$known" "$work.art"/* -- "$bin" $flags \
-        || status=1
+      env $envs python3 "$src/tests/fuzz/triage.py" "$known" --reports "$work.rep" \
+        "$work.art"/* -- "$bin" $flags || status=1
     fi
-    rm -rf "$work.art"
+    rm -rf "$work.art" "$work.rep"
   # shellcheck disable=SC2086
   elif ! (cd "$work" && env $envs "$bin" -max_total_time="$secs" $flags -print_final_stats=1 \
           "$work" >"$work.log" 2>&1); then

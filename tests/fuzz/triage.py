@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """triage.py - sorts the findings of a libFuzzer run into ours and libhdf5's.
 
-Usage: triage.py SIGNATURES ARTIFACT... -- FUZZER [FLAG...]
+Usage: triage.py SIGNATURES [--reports DIR] ARTIFACT... -- FUZZER [FLAG...]
 
 Each artifact (crash-*, leak-*, timeout-*, oom-*) runs again alone under FUZZER with full stack
 unwinding (and LAM_FUZZ_NO_FREELISTS=1, which fuzz_h5store reads: no libhdf5 free lists). The first frame of each report that is not the sanitizer, libFuzzer, an allocator or
@@ -10,10 +10,18 @@ run; inside libhdf5 it is the library's, and passes only when SIGNATURES lists i
 "KIND FUNCTION description" where KIND is crash, leak, timeout or oom and FUNCTION is a libhdf5
 function on the stack between that first frame and our code. An undefined-behaviour report is
 always ours (libhdf5 is not instrumented). Anything else (an unknown library finding, a report
-without a stack) fails, and so does a crash that does not happen again. A timeout that does not
-(the input finished alone, only slowly) and a leak that does not (libFuzzer's leak check after
-one input reports what earlier inputs lost too) are reported and pass. Prints one line a
-finding; exits 1 when any fails.
+without a stack) fails. A timeout that does not happen again (the input finished alone, only
+slowly) and a leak that does not (libFuzzer's leak check after one input reports what earlier
+inputs lost too) are reported and pass.
+
+A crash that does not happen again alone is judged by what the fuzzing processes reported:
+DIR holds their sanitizer reports (ASAN_OPTIONS log_path=DIR/report, one file a process;
+run_libfuzzer.sh sets it), and every one that is not a leak report is judged as above and
+printed. The crash passes only when each of them is a listed library finding or a failure of
+the sanitizer's own runtime (LeakSanitizer's fatal error when it cannot stop the process's
+threads, an mmap the machine refused): those say nothing of the input, and a loaded CI machine
+makes them now and then. Without DIR, or with no such report in it, it fails. Prints one line a
+finding (and the head of each report it judges); exits 1 when any fails.
 """
 import os
 import re
@@ -56,6 +64,16 @@ def judge(kind, stack, known):
     return ("unknown", "libhdf5 " + " < ".join(named[:4]) if named else "libhdf5 (no names)")
 
 
+# what the sanitizer runtime prints when it fails itself, not the program
+RUNTIME_FAILURE = re.compile(
+    r"LeakSanitizer has encountered a fatal error|Tracer caught signal|"
+    r"ERROR: \w+Sanitizer failed to (allocate|deallocate|mmap|munmap|reserve)|"
+    r"ERROR: Failed to mmap|mmap\(\) failed|\(error code: 12\)")
+
+
+ALLOC_WARNING = re.compile(r"^==\d+==WARNING: \w+Sanitizer failed to allocate 0x[0-9a-f]+ bytes$")
+
+
 def reports(out):
     """(kind, stack lines) for each finding in one run's output."""
     lines = out.splitlines()
@@ -79,16 +97,71 @@ def reports(out):
     return [(kind, lines[start:])]
 
 
+def process_reports(rep_dir, known):
+    """The verdicts of the fuzzing processes' reports that are not leak reports: a list of
+    (file, verdict, text), verdict ('known', why), ('runtime', message), ('ours', where) or
+    ('unknown', where)."""
+    out = []
+    for name in sorted(os.listdir(rep_dir)):
+        text = open(os.path.join(rep_dir, name), errors="replace").read()
+        # allocator_may_return_null's warnings (an allocation over the limit returned NULL)
+        # are no finding; a process that printed only those did not fail
+        text = "".join(ln for ln in text.splitlines(True) if not ALLOC_WARNING.search(ln))
+        if not text.strip() or "LeakSanitizer: detected memory leaks" in text:
+            continue
+        m = RUNTIME_FAILURE.search(text)
+        if m:
+            out.append((name, ("runtime", m.group(0)), text))
+            continue
+        found = reports(text)
+        if not found:
+            out.append((name, ("unknown", "a report with no finding line"), text))
+        for kind, stack in found:
+            verdict = (("ours", "undefined behaviour") if kind == "ub" else
+                       judge(kind, frames(stack), known))
+            out.append((name, verdict, text))
+    return out
+
+
+def unreplayed_crash(name, rep_dir, known):
+    """Judges a crash that did not happen again alone by the fuzzing processes' reports;
+    returns True when it fails."""
+    if rep_dir is None:
+        print(f"{name}: FAILS: did not happen again alone")
+        return True
+    judged = process_reports(rep_dir, known)
+    if not judged:
+        print(f"{name}: FAILS: did not happen again alone, and no fuzzing process reported it")
+        return True
+    bad = [j for j in judged if j[1][0] not in ("known", "runtime")]
+    for rep, verdict, text in judged:
+        print(f"  {rep}: {verdict[0]}: {verdict[1]}")
+        if verdict[0] not in ("known", "runtime"):
+            print("    " + "\n    ".join(text.splitlines()[:40]))
+    if bad:
+        print(f"{name}: FAILS: did not happen again alone; the fuzzing reported the above")
+        return True
+    print(f"{name}: did not happen again alone; the fuzzing processes reported only the "
+          "sanitizer's own failures or listed library findings (above)")
+    return False
+
+
 def main():
     cut = sys.argv.index("--")
-    sig_file, arts, cmd = sys.argv[1], sys.argv[2:cut], sys.argv[cut + 1:]
+    args, cmd = sys.argv[1:cut], sys.argv[cut + 1:]
+    rep_dir = None
+    if len(args) > 2 and args[1] == "--reports":
+        rep_dir = args[2]
+        del args[1:3]
+    sig_file, arts = args[0], args[1:]
     known = []
     for ln in open(sig_file):
         if ln.strip() and not ln.lstrip().startswith("#"):
             k, fn, *desc = ln.split()
             known.append((k, fn, " ".join(desc)))
     env = dict(os.environ)
-    env["ASAN_OPTIONS"] = (env.get("ASAN_OPTIONS", "") + ":fast_unwind_on_malloc=0").lstrip(":")
+    opts = [o for o in env.get("ASAN_OPTIONS", "").split(":") if o and not o.startswith("log_path=")]
+    env["ASAN_OPTIONS"] = ":".join(opts + ["fast_unwind_on_malloc=0"])  # reports to stdout
     env["LAM_FUZZ_NO_FREELISTS"] = "1"  # the allocation stack of a leak, not of its recycling
     failed = 0
     for art in arts:
@@ -113,8 +186,7 @@ def main():
             print(f"{name}: a leak its input does not make alone (an earlier input's)")
             continue
         if not found:
-            print(f"{name}: FAILS: did not happen again alone")
-            failed += 1
+            failed += unreplayed_crash(name, rep_dir, known)
             continue
         for kind, stack in found:
             if kind == "ub":
