@@ -615,13 +615,21 @@ static lam_status open_col(lam_h5_reader *r, const char *path, int kind, int64_t
             goto done;
         }
     } else {
-        size_t want_sz = kind == 1 ? 4 : kind == 2 ? 8 : 1;
-        H5T_sign_t sign = H5Tget_sign(t);
-        if (cls != H5T_INTEGER || sz != want_sz || sign != (kind == 3 ? H5T_SGN_NONE : H5T_SGN_2)) {
-            st = bad(err, r, path, "dtype must be %s",
-                     kind == 1   ? "int32"
-                     : kind == 2 ? "int64"
-                                 : "uint8");
+        /* exactly the writer's type: libhdf5 converts any other integer layout (bit precision,
+         * offset, byte order) with a soft conversion that trusts those fields, and reads outside
+         * its buffers when they are damaged (docs/dataset-store.md) */
+        hid_t ft = kind == 1 ? H5T_STD_I32LE : kind == 2 ? H5T_STD_I64LE : H5T_STD_U8LE;
+        if (H5Tequal(t, ft) <= 0) {
+            char what[96];
+            snprintf(what, sizeof what, "%s (found %zu-byte %s)",
+                     kind == 1   ? "int32, little-endian"
+                     : kind == 2 ? "int64, little-endian"
+                                 : "uint8",
+                     sz,
+                     cls != H5T_INTEGER      ? "non-integers"
+                     : H5Tget_size(ft) == sz ? "integers of another layout"
+                                             : "integers");
+            st = bad(err, r, path, "dtype must be %s", what);
             goto done;
         }
     }
@@ -789,10 +797,13 @@ static lam_status read_attr_num(lam_h5_reader *r, hid_t obj, const char *objname
     H5CK(a = H5Aopen(obj, name, H5P_DEFAULT), "H5Aopen", name, r->path);
     H5CK(t = H5Aget_type(a), "H5Aget_type", name, r->path);
     H5CK(sp = H5Aget_space(a), "H5Aget_space", name, r->path);
-    if (H5Tget_class(t) != H5T_INTEGER || H5Sget_simple_extent_npoints(sp) != 1) {
+    /* a 32- or 64-bit little-endian integer, as the writer stores them: any other layout takes
+     * libhdf5's soft conversion, which trusts the bit precision and offset in the file */
+    if ((H5Tequal(t, H5T_STD_I32LE) <= 0 && H5Tequal(t, H5T_STD_I64LE) <= 0) ||
+        H5Sget_simple_extent_npoints(sp) != 1) {
         char w[96];
         snprintf(w, sizeof w, "%s attribute %s", objname, name);
-        st = bad(err, r, w, "%s", "must be one integer");
+        st = bad(err, r, w, "%s", "must be one little-endian int32 or int64");
         goto done;
     }
     H5CK(H5Aread(a, H5T_NATIVE_INT64, v), "H5Aread", name, r->path);

@@ -143,10 +143,12 @@ done:
     return st;
 }
 
-/* Opens dataset name and checks it is 1-D of `cls` elements of `size` bytes, stored contiguous
- * inside the file as the writer stores it; its length into *n. A missing dataset with
- * `optional` set gives *ds = -1 and LAM_OK. */
-static lam_status open_1d(const reader *R, const char *name, H5T_class_t cls, size_t size,
+/* Opens dataset name and checks it is 1-D of elements of exactly the file type `ftype` the
+ * writer stores (`what` names it), stored contiguous inside the file; its length into *n. A
+ * missing dataset with `optional` set gives *ds = -1 and LAM_OK. The exact type matters:
+ * libhdf5 converts any other integer or float layout (bit precision, offset, order) with soft
+ * conversions that trust those fields (a damaged precision reads outside the buffer). */
+static lam_status open_1d(const reader *R, const char *name, hid_t ftype, const char *what,
                           int optional, hid_t *ds, hsize_t *n, lam_error *err) {
     const char *file = R->file;
     lam_status st = LAM_OK;
@@ -164,15 +166,22 @@ static lam_status open_1d(const reader *R, const char *name, H5T_class_t cls, si
     CK(sp = H5Dget_space(*ds), "H5Dget_space", name);
     CK(dcpl = H5Dget_create_plist(*ds), "H5Dget_create_plist", name);
     int rank = H5Sget_simple_extent_ndims(sp);
-    if (H5Tget_class(t) != cls || H5Tget_size(t) != size || rank != 1) {
+    if (H5Tequal(t, ftype) <= 0 || rank != 1) {
+        H5T_class_t cls = H5Tget_class(t);
+        size_t got = H5Tget_size(t);
+        int same = cls == H5Tget_class(ftype) && got == H5Tget_size(ftype);
         st = lam_error_set(err, LAM_ERR_INVALID,
-                           "%s: dataset '%s' must be 1-D %s of %zu bytes (found rank %d, %zu-byte "
-                           "elements of class %d)",
-                           file, name, cls == H5T_FLOAT ? "floats" : "integers", size, rank,
-                           H5Tget_size(t), (int)H5Tget_class(t));
+                           "%s: dataset '%s' must be 1-D %s (found rank %d of %zu-byte %s%s)", file,
+                           name, what, rank, got,
+                           cls == H5T_FLOAT     ? "floats"
+                           : cls == H5T_INTEGER ? "integers"
+                                                : "elements of another class",
+                           same && H5Tequal(t, ftype) <= 0 ? " in another bit layout or byte order"
+                                                           : "");
         goto done;
     }
     CK(H5Sget_simple_extent_dims(sp, n, NULL), "H5Sget_simple_extent_dims", name);
+    size_t size = H5Tget_size(ftype);
     /* contiguous, and all of it inside the file: libhdf5 reads what the layout says */
     haddr_t at = H5Dget_offset(*ds);
     hsize_t stored = H5Dget_storage_size(*ds);
@@ -199,7 +208,7 @@ static lam_status read_text(const reader *R, const char *name, char **out, lam_e
     hid_t ds = -1;
     hsize_t n = 0;
     *out = NULL;
-    LAM_TRY(open_1d(R, name, H5T_INTEGER, 1, 0, &ds, &n, err));
+    LAM_TRY(open_1d(R, name, H5T_STD_U8LE, "bytes (uint8)", 0, &ds, &n, err));
     char *s = NULL;
     if (n > MAX_TEXT) {
         st = lam_error_set(err, LAM_ERR_INVALID, "%s: '%s' is %llu bytes; at most 1 GiB", file,
@@ -232,7 +241,7 @@ static lam_status read_floats(const reader *R, const char *name, int64_t P, int 
     hid_t ds = -1;
     hsize_t n = 0;
     *out = NULL;
-    LAM_TRY(open_1d(R, name, H5T_FLOAT, 4, optional, &ds, &n, err));
+    LAM_TRY(open_1d(R, name, H5T_IEEE_F32LE, "little-endian IEEE float32", optional, &ds, &n, err));
     if (ds < 0) return LAM_OK; /* optional and absent */
     if ((int64_t)n != P) {
         st = lam_error_set(err, LAM_ERR_INVALID,
@@ -294,12 +303,15 @@ static lam_status check_root(const reader *R, lam_error *err) {
     }
     CK(b = H5Aopen(R->f, "version", H5P_DEFAULT), "H5Aopen", "version");
     hid_t bt = H5Aget_type(b), bs = H5Aget_space(b);
-    int ok = bt >= 0 && H5Tget_class(bt) == H5T_INTEGER && H5Tget_size(bt) <= 8 && bs >= 0 &&
+    /* exactly the writer's type: any other integer layout goes through a soft conversion that
+     * trusts its precision and offset (open_1d) */
+    int ok = bt >= 0 && H5Tequal(bt, H5T_STD_I32LE) > 0 && bs >= 0 &&
              H5Sget_simple_extent_type(bs) == H5S_SCALAR;
     lam_h5u_close(bt), lam_h5u_close(bs);
     int32_t ver = -1;
     if (!ok) {
-        st = lam_error_set(err, LAM_ERR_INVALID, "%s: attribute 'version' is not an integer", file);
+        st = lam_error_set(err, LAM_ERR_INVALID,
+                           "%s: attribute 'version' is not a scalar little-endian int32", file);
         goto done;
     }
     CK(H5Aread(b, H5T_NATIVE_INT32, &ver), "H5Aread", "version");

@@ -361,6 +361,19 @@ static void m_tokens_int64(hid_t f) {
     H5Ldelete(f, "/samples/tokens", H5P_DEFAULT);
     make_ds(f, "/samples/tokens", H5T_STD_I64LE, 1, n);
 }
+static void m_tokens_int32be(hid_t f) { /* the right size, another byte order */
+    hsize_t n = ds_len(f, "/samples/tokens");
+    H5Ldelete(f, "/samples/tokens", H5P_DEFAULT);
+    make_ds(f, "/samples/tokens", H5T_STD_I32BE, 1, n);
+}
+static void m_version_int16(hid_t f) { /* schema_version 1 as a 16-bit integer */
+    int32_t v = 1;
+    H5Adelete(f, "schema_version");
+    hid_t sp = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(f, "schema_version", H5T_STD_I16LE, sp, H5P_DEFAULT, H5P_DEFAULT);
+    H5Awrite(a, H5T_NATIVE_INT32, &v);
+    H5Aclose(a), H5Sclose(sp);
+}
 static void m_mask_2d(hid_t f) {
     hsize_t n = ds_len(f, "/samples/mask");
     H5Ldelete(f, "/samples/mask", H5P_DEFAULT);
@@ -457,6 +470,8 @@ static int cmd_reject(const char *good, const char *dir) {
         {"no /episodes", m_no_episodes, "/episodes/id: missing"},
         {"tokens float32", m_tokens_float, "/samples/tokens: dtype must be int32"},
         {"tokens int64", m_tokens_int64, "/samples/tokens: dtype must be int32"},
+        {"tokens big-endian int32", m_tokens_int32be, "4-byte integers of another layout"},
+        {"schema_version int16", m_version_int16, "must be one little-endian int32 or int64"},
         {"mask 2-D", m_mask_2d, "/samples/mask: must be 1-D"},
         {"tokens is a group", m_tokens_group, "/samples/tokens: not a dataset"},
         {"mask shorter than tokens", m_mask_short, "/samples/mask: has"},

@@ -334,6 +334,29 @@ static void edited(const char *src, const char *dst, int edit) {
     case 6: /* no format attribute */
         H5Adelete(f, "format");
         break;
+    case 8: /* params as big-endian floats: the right class and size, another layout (libhdf5
+             * would convert it with a soft conversion that trusts the layout's fields) */
+    {
+        hid_t d = H5Dopen2(f, "params", H5P_DEFAULT), s = H5Dget_space(d);
+        hssize_t P = H5Sget_simple_extent_npoints(s);
+        float *v = calloc((size_t)P, sizeof *v);
+        H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v);
+        H5Dclose(d);
+        H5Ldelete(f, "params", H5P_DEFAULT);
+        d = H5Dcreate2(f, "params", H5T_IEEE_F32BE, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v);
+        H5Dclose(d), H5Sclose(s), free(v);
+        break;
+    }
+    case 9: /* version 1 as a 16-bit integer */ {
+        int32_t v = 1;
+        H5Adelete(f, "version");
+        sp = H5Screate(H5S_SCALAR);
+        hid_t a = H5Acreate2(f, "version", H5T_STD_I16LE, sp, H5P_DEFAULT, H5P_DEFAULT);
+        H5Awrite(a, H5T_NATIVE_INT32, &v);
+        H5Aclose(a), H5Sclose(sp);
+        break;
+    }
     }
     H5Fclose(f);
 }
@@ -412,13 +435,15 @@ static void test_checkpoint(const char *dir, const char *dataset) {
     expect_fail(dataset, "not a lamkit checkpoint");
     const char *edits[] = {"no dataset 'params'",
                            "has 5 values",
-                           "must be 1-D floats",
+                           "must be 1-D little-endian IEEE float32 (found rank 1 of 8-byte floats)",
                            "config",
                            "version 99",
                            "'adam_v' without 'adam_m'",
                            "not a lamkit checkpoint",
-                           "not stored as a checkpoint stores it"};
-    for (int e = 0; e < 8; e++) {
+                           "not stored as a checkpoint stores it",
+                           "4-byte floats in another bit layout or byte order",
+                           "attribute 'version' is not a scalar little-endian int32"};
+    for (int e = 0; e < 10; e++) {
         snprintf(bad, sizeof bad, "%s/edit-%d.h5", dir, e);
         edited(path, bad, e);
         expect_fail(bad, edits[e]);
