@@ -32,6 +32,7 @@ void lam_improve_opts_default(lam_improve_opts *o) {
     o->backend = "cpu";
     o->seed = 11;
     o->first_only = 1;
+    o->rollout_weight = 1;
 }
 
 /* ---- the loop --------------------------------------------------------------------------- */
@@ -149,15 +150,22 @@ static lam_status mkdir_1(const char *d, lam_error *err) {
 
 lam_status lam_improve(const lam_improve_opts *o, json_t **table, lam_error *err) {
     *table = NULL;
-    if (o->rounds < 1 || o->episodes < 1 || o->steps < 1 || o->step_limit < 1)
+    if (o->rounds < 1 || o->episodes < 1 || o->steps < 1 || o->step_limit < 1 ||
+        o->rollout_weight < 1)
         return lam_error_set(err, LAM_ERR_INVALID,
-                             "improve: rounds %d, episodes %d, steps %lld, step limit %d must be "
-                             ">= 1",
-                             o->rounds, o->episodes, (long long)o->steps, o->step_limit);
+                             "improve: rounds %d, episodes %d, steps %lld, step limit %d, rollout "
+                             "weight %d must be >= 1",
+                             o->rounds, o->episodes, (long long)o->steps, o->step_limit,
+                             o->rollout_weight);
+    if (o->rounds > 63 || o->rollout_weight > 64)
+        return lam_error_set(err, LAM_ERR_INVALID,
+                             "improve: at most 63 rounds and a rollout weight of 64 (%d, %d)",
+                             o->rounds, o->rollout_weight);
     lam_ckpt start;
     LAM_TRY(lam_ckpt_read(o->checkpoint, 0, &start, err));
     lam_status st = LAM_OK;
     char path[1100], tok[1024], cur[1024], *files[64];
+    const char *inputs[1 + 63 * 64]; /* the plain data, then each round's rollouts, repeated */
     int nfiles = 0, apps[512], tmpls[512], np = 0;
     json_t *rows = json_array(), *res = NULL;
     lam_rollout_rec R;
@@ -246,13 +254,17 @@ lam_status lam_improve(const lam_improve_opts *o, json_t **table, lam_error *err
             break;
         }
         if ((st = lam_atomic_commit(&rf, err)) != LAM_OK) break;
-        if (nfiles == 64) {
-            st = lam_error_set(err, LAM_ERR_INVALID, "improve: at most 63 rounds");
+        if (!(files[nfiles] = strdup(path))) {
+            st = lam_error_set(err, LAM_ERR_NOMEM, "improve: out of memory");
             break;
         }
-        files[nfiles++] = strdup(path);
+        nfiles++;
+        int n_in = 0;
+        inputs[n_in++] = o->data;
+        for (int k = 1; k < nfiles; k++)
+            for (int w = 0; w < o->rollout_weight; w++) inputs[n_in++] = files[k];
         snprintf(data, sizeof data, "%s/data.h5", dir);
-        bo.inputs = (const char *const *)files, bo.n_inputs = nfiles, bo.out = data;
+        bo.inputs = inputs, bo.n_inputs = n_in, bo.out = data;
         lam_build_stats bs;
         if ((st = lam_data_build(&bo, &bs, err)) != LAM_OK) break;
         if (o->progress)
@@ -305,9 +317,10 @@ done:
         json_decref(rows);
         return st;
     }
-    *table = json_pack("{s:s, s:s, s:i, s:i, s:I, s:f, s:b, s:o}", "checkpoint", o->checkpoint,
-                       "data", o->data, "rounds", o->rounds, "episodes", o->episodes,
-                       "steps_per_round", (json_int_t)o->steps, "beta", (double)o->beta,
-                       "all_states", !o->first_only, "rows", rows);
+    *table =
+        json_pack("{s:s, s:s, s:i, s:i, s:I, s:f, s:b, s:i, s:o}", "checkpoint", o->checkpoint,
+                  "data", o->data, "rounds", o->rounds, "episodes", o->episodes, "steps_per_round",
+                  (json_int_t)o->steps, "beta", (double)o->beta, "all_states", !o->first_only,
+                  "rollout_weight", o->rollout_weight, "rows", rows);
     return LAM_OK;
 }

@@ -41,6 +41,8 @@ static const char *usage =
     "  --beta B             in each state the expert's action is executed instead of the\n"
     "                       model's with probability B (DAgger's mixture; the states stay\n"
     "                       labeled; 1: the rollouts are expert demonstrations)   [0]\n"
+    "  --rollout-weight K   each round's rollouts join the aggregate K times, so training\n"
+    "                       samples them K times as often against the plain data   [1]\n"
     "  --seed S             rollout tasks                                 [11]\n"
     "  --device NAME        backend                                       [cpu]\n"
     "  --threads N          CPU threads (0: all cores)                    [0]\n"
@@ -99,6 +101,7 @@ int lam_improve_main(int argc, char **argv) {
         {"--type-from-page", LAM_FLAG_BOOL, &o.type_from_page, 0, 0, 0},
         {"--all-states", LAM_FLAG_BOOL, &all_states, 0, 0, 0},
         {"--beta", LAM_FLAG_FLOAT, &o.beta, 0, 1, 0},
+        {"--rollout-weight", LAM_FLAG_INT, &o.rollout_weight, 1, 64, 0},
         {"--seed", LAM_FLAG_I64, &seed, 0, 9.007199254740992e15, 0},
         {"--device", LAM_FLAG_STR, &o.backend, 0, 0, 0},
         {"--threads", LAM_FLAG_INT, &o.threads, 0, 4096, 0},

@@ -4,7 +4,8 @@
 # (`lam data validate`, the independent validator) with expert corrections among them (steps
 # with a target), the aggregate dataset holding them, training continued from the model (the
 # rounds stretches of one schedule, the same as the baseline's), and the table with the held-out closed-loop success of each model (plus the equal-compute baseline); rollouts cut at their
-# first correction by default, whole with --all-states; --beta 1 rollouts the expert's own.
+# first correction by default, whole with --all-states; --beta 1 rollouts the expert's own;
+# --rollout-weight K puts each round's rollouts into the aggregate K times.
 # Usage: improve_test.sh LAM RECORDINGS.jsonl DATA.h5 WORKDIR
 set -uo pipefail
 lam=$1 rec=$2 data=$3 work=$4
@@ -64,16 +65,25 @@ assert len(set(rounds.values())) > 1, rounds
 print("improve: the rounds trained steps 1-2 and 3-4 of the baseline's schedule")
 PY
 # --all-states: every state of every rollout joins the data, corrections after the first too;
-# --eval-train: the training templates measured beside the held-out splits
+# --eval-train: the training templates measured beside the held-out splits; --rollout-weight 3:
+# the round's rollouts enter the aggregate three times
 "$lam" improve "$work/run/ckpt-00000004.h5" --data "$rec" --out "$work/all" --rounds 1 \
   --episodes 6 --steps 1 --warmup 1 --step-limit 6 --eval-episodes 2 --all-states --eval-train \
-  --threads 1 --quiet >/dev/null 2>"$work/all.err" || fail "improve --all-states: $(tail -5 "$work/all.err")"
-"$py" - "$work/all/round-1/rollouts.jsonl" "$work/all/table.json" <<'PY' || fail "--all-states"
+  --rollout-weight 3 --threads 1 --quiet >/dev/null 2>"$work/all.err" \
+  || fail "improve --all-states: $(tail -5 "$work/all.err")"
+"$py" - "$work/all/round-1/rollouts.jsonl" "$work/all/table.json" "$work/imp/table.json" <<'PY' || fail "--all-states"
 import json, sys
 eps = [json.loads(l) for l in open(sys.argv[1])]
-row = json.load(open(sys.argv[2]))["rows"][1]
+t = json.load(open(sys.argv[2]))
+row = t["rows"][1]
 steps = [s for e in eps for s in e["steps"]]
 assert row["states"] == row["kept"] == len(steps), (row, len(steps))
+# the plain data's samples (the first run's aggregate less its round-1 rollouts, one sample a
+# step) plus three of each rollout step
+first = json.load(open(sys.argv[3]))
+assert first["rollout_weight"] == 1 and t["rollout_weight"] == 3, (first["rollout_weight"], t["rollout_weight"])
+plain = first["rows"][1]["samples"] - first["rows"][1]["kept"]
+assert row["samples"] == plain + 3 * len(steps), (row["samples"], plain, len(steps))
 assert row["corrections"] == sum("target" in s for s in steps), row
 assert any(sum("target" in s for s in e["steps"]) > 1 for e in eps), "no episode with two corrections"
 # --eval-train: each model measured on fresh tasks of the training templates too

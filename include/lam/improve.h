@@ -42,6 +42,9 @@ typedef struct {
     float beta;         /* in each state of a rollout the expert's action is executed instead of the
                          * model's with this probability (DAgger's mixture policy; 0: the model acts,
                          * the default; 1: the rollouts are the expert's demonstrations) */
+    int rollout_weight; /* each round's rollouts enter the aggregate this many times, so that
+                         * training samples them that much more often against the plain data
+                         * (1, the default: once) */
     const char *backend;
     int threads;
     uint64_t seed;
