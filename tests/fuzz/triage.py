@@ -74,6 +74,11 @@ RUNTIME_FAILURE = re.compile(
 ALLOC_WARNING = re.compile(r"^==\d+==WARNING: \w+Sanitizer failed to allocate 0x[0-9a-f]+ bytes$")
 
 
+def verdict_of(kind, stack, known):
+    """judge()'s verdict for one finding of reports(); undefined behaviour is always ours."""
+    return ("ours", "undefined behaviour") if kind == "ub" else judge(kind, frames(stack), known)
+
+
 def reports(out):
     """(kind, stack lines) for each finding in one run's output."""
     lines = out.splitlines()
@@ -117,26 +122,24 @@ def process_reports(rep_dir, known):
         if not found:
             out.append((name, ("unknown", "a report with no finding line"), text))
         for kind, stack in found:
-            verdict = (("ours", "undefined behaviour") if kind == "ub" else
-                       judge(kind, frames(stack), known))
-            out.append((name, verdict, text))
+            out.append((name, verdict_of(kind, stack, known), text))
     return out
 
 
-def unreplayed_crash(name, rep_dir, known):
-    """Judges a crash that did not happen again alone by the fuzzing processes' reports;
-    returns True when it fails."""
-    if rep_dir is None:
+def unreplayed_crash(name, judged):
+    """Judges a crash that did not happen again alone by the fuzzing processes' reports
+    (process_reports(), None without a folder of them); returns True when it fails."""
+    if judged is None:
         print(f"{name}: FAILS: did not happen again alone")
         return True
-    judged = process_reports(rep_dir, known)
     if not judged:
         print(f"{name}: FAILS: did not happen again alone, and no fuzzing process reported it")
         return True
-    bad = [j for j in judged if j[1][0] not in ("known", "runtime")]
+    bad = False
     for rep, verdict, text in judged:
         print(f"  {rep}: {verdict[0]}: {verdict[1]}")
         if verdict[0] not in ("known", "runtime"):
+            bad = True
             print("    " + "\n    ".join(text.splitlines()[:40]))
     if bad:
         print(f"{name}: FAILS: did not happen again alone; the fuzzing reported the above")
@@ -164,6 +167,7 @@ def main():
     env["ASAN_OPTIONS"] = ":".join(opts + ["fast_unwind_on_malloc=0"])  # reports to stdout
     env["LAM_FUZZ_NO_FREELISTS"] = "1"  # the allocation stack of a leak, not of its recycling
     failed = 0
+    judged = None  # the fuzzing processes' reports, read once when a crash does not replay
     for art in arts:
         name = os.path.basename(art)
         try:
@@ -186,13 +190,12 @@ def main():
             print(f"{name}: a leak its input does not make alone (an earlier input's)")
             continue
         if not found:
-            failed += unreplayed_crash(name, rep_dir, known)
+            if judged is None and rep_dir is not None:
+                judged = process_reports(rep_dir, known)
+            failed += unreplayed_crash(name, judged)
             continue
         for kind, stack in found:
-            if kind == "ub":
-                verdict = ("ours", "undefined behaviour")
-            else:
-                verdict = judge(kind, frames(stack), known)
+            verdict = verdict_of(kind, stack, known)
             if verdict[0] == "known":
                 print(f"{name}: {kind} inside libhdf5, known: {verdict[1]}")
             else:
