@@ -620,15 +620,12 @@ static lam_status open_col(lam_h5_reader *r, const char *path, int kind, int64_t
          * its buffers when they are damaged (docs/dataset-store.md) */
         hid_t ft = kind == 1 ? H5T_STD_I32LE : kind == 2 ? H5T_STD_I64LE : H5T_STD_U8LE;
         if (H5Tequal(t, ft) <= 0) {
-            char what[96];
-            snprintf(what, sizeof what, "%s (found %zu-byte %s)",
+            char what[128], found[96];
+            snprintf(what, sizeof what, "%s (found %s)",
                      kind == 1   ? "int32, little-endian"
                      : kind == 2 ? "int64, little-endian"
                                  : "uint8",
-                     sz,
-                     cls != H5T_INTEGER      ? "non-integers"
-                     : H5Tget_size(ft) == sz ? "integers of another layout"
-                                             : "integers");
+                     lam_h5u_type_desc(t, ft, found, sizeof found));
             st = bad(err, r, path, "dtype must be %s", what);
             goto done;
         }

@@ -167,17 +167,10 @@ static lam_status open_1d(const reader *R, const char *name, hid_t ftype, const 
     CK(dcpl = H5Dget_create_plist(*ds), "H5Dget_create_plist", name);
     int rank = H5Sget_simple_extent_ndims(sp);
     if (H5Tequal(t, ftype) <= 0 || rank != 1) {
-        H5T_class_t cls = H5Tget_class(t);
-        size_t got = H5Tget_size(t);
-        int same = cls == H5Tget_class(ftype) && got == H5Tget_size(ftype);
+        char found[96];
         st = lam_error_set(err, LAM_ERR_INVALID,
-                           "%s: dataset '%s' must be 1-D %s (found rank %d of %zu-byte %s%s)", file,
-                           name, what, rank, got,
-                           cls == H5T_FLOAT     ? "floats"
-                           : cls == H5T_INTEGER ? "integers"
-                                                : "elements of another class",
-                           same && H5Tequal(t, ftype) <= 0 ? " in another bit layout or byte order"
-                                                           : "");
+                           "%s: dataset '%s' must be 1-D %s (found rank %d of %s)", file, name,
+                           what, rank, lam_h5u_type_desc(t, ftype, found, sizeof found));
         goto done;
     }
     CK(H5Sget_simple_extent_dims(sp, n, NULL), "H5Sget_simple_extent_dims", name);

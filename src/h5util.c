@@ -32,6 +32,18 @@ lam_status lam_h5u_fail(lam_error *err, const char *call, const char *where, con
                          desc[0] ? ": " : "", desc);
 }
 
+const char *lam_h5u_type_desc(hid_t t, hid_t want, char *buf, size_t n) {
+    H5T_class_t cls = H5Tget_class(t);
+    size_t size = H5Tget_size(t);
+    int layout = cls == H5Tget_class(want) && size == H5Tget_size(want) && H5Tequal(t, want) <= 0;
+    snprintf(buf, n, "%zu-byte %s%s", size,
+             cls == H5T_FLOAT     ? "floats"
+             : cls == H5T_INTEGER ? "integers"
+                                  : "elements of another class",
+             layout ? " in another bit layout or byte order" : "");
+    return buf;
+}
+
 void lam_h5u_close(hid_t id) {
     if (id < 0) return;
     switch (H5Iget_type(id)) {
