@@ -89,7 +89,7 @@ static lam_tok *train_tokenizer(const episodes *e) {
     lam_error err = {0};
     for (int i = 0; i < e->n; i++)
         for (int k = 0; k < e->ep[i].n_steps && k < 4096; k++) {
-            lam_prompt_input in = lam_prompt_step_input(&e->ep[i], k, scratch);
+            lam_prompt_input in = lam_prompt_step_input(&e->ep[i], k, scratch, NULL);
             if (lam_prompt_build(&p, &po, &in, &err) != LAM_OK) die("prompt", &err);
             if (p.dropped) continue;
             if (n == cap) texts = realloc(texts, (cap *= 2) * sizeof *texts);

@@ -93,6 +93,8 @@ typedef struct {
     lam_tok_cache *cache;
     lam_action *scratch;
     size_t scratch_cap;
+    const lam_observation **obs_scratch; /* the history's observations */
+    size_t obs_cap;
 } thread_state;
 
 static int grow_arr(void *pp, size_t *cap, size_t need, size_t es) {
@@ -116,13 +118,15 @@ static void encode_episode(const lam_tok *tok, const lam_build_opts *o, const la
     s->ids.n = 0;
     s->n_samples = s->dropped = s->too_long = 0;
     if (!grow_arr(&ts->scratch, &ts->scratch_cap, (size_t)ep->n_steps + 1, sizeof(lam_action)) ||
+        !grow_arr(&ts->obs_scratch, &ts->obs_cap, (size_t)ep->n_steps + 1,
+                  sizeof *ts->obs_scratch) ||
         !grow_arr(&s->s_step, &s->s_cap, (size_t)ep->n_steps + 1, sizeof(int32_t)) ||
         !(s->s_len = realloc(s->s_len, s->s_cap * sizeof(int32_t)))) {
         s->st = lam_error_set(&s->err, LAM_ERR_NOMEM, "out of memory");
         return;
     }
     for (int k = 0; k < ep->n_steps; k++) {
-        lam_prompt_input in = lam_prompt_step_input(ep, k, ts->scratch);
+        lam_prompt_input in = lam_prompt_step_input(ep, k, ts->scratch, ts->obs_scratch);
         in.examples = s->ex;
         in.n_examples = s->n_ex;
         lam_status st = lam_prompt_build(&ts->prompt, po, &in, &s->err);
@@ -335,6 +339,7 @@ lam_status lam_data_build(const lam_build_opts *o, lam_build_stats *stats, lam_e
     B.po.history_k = o->history_k;
     B.po.obs_budget = o->obs_budget;
     B.po.index_ids = o->index_ids;
+    B.po.history_names = o->history_names;
     char *json = NULL;
     size_t json_len = 0;
     lam_status st = read_file_text(o->tokenizer, &json, &json_len, err);
@@ -401,8 +406,9 @@ lam_status lam_data_build(const lam_build_opts *o, lam_build_stats *stats, lam_e
         lam_jsonl_close(&rd);
     }
     if (st != LAM_OK) goto done;
-    lam_h5_params p = {o->max_seq_len, o->history_k,   o->shots,        (int64_t)o->obs_budget,
-                       o->deflate,     stats->dropped, stats->too_long, o->index_ids};
+    lam_h5_params p = {o->max_seq_len,         o->history_k, o->shots,
+                       (int64_t)o->obs_budget, o->deflate,   stats->dropped,
+                       stats->too_long,        o->index_ids, o->history_names};
     st = lam_h5_writer_commit(B.w, &p, err);
     B.w = NULL;
     struct stat sb;
@@ -419,7 +425,7 @@ done:
         for (int t = 0; t < B.nt; t++) {
             lam_prompt_free(&B.ts[t].prompt);
             lam_tok_cache_free(B.ts[t].cache);
-            free(B.ts[t].scratch);
+            free(B.ts[t].scratch), free(B.ts[t].obs_scratch);
         }
     for (int i = 0; i < B.ring.n; i++) lam_episode_free(&B.ring.eps[i]);
     free(B.ring.eps), free(B.b), free(B.ts), free(B.act_buf), free(B.act_ptr);
@@ -447,6 +453,9 @@ static const char *build_usage =
     "  --obs-budget BYTES  bytes of element lines per prompt (0: all)      [2048]\n"
     "  --element-ids MODE  index: elements named by position (\"button \\\"Go\\\" [7]\",\n"
     "                      \"click 7\"); ids: by their own ids (\"[e12] button ...\") [index]\n"
+    "  --history-names     history lines end with the element's role and name as it was\n"
+    "                      when the action was taken (\"click 5 // link \\\"Older\\\"\"); an\n"
+    "                      element gone from the page is written \"-\" [off]\n"
     "  --deflate L         compression level 0..9                         [1]\n"
     "  --threads N         OpenMP threads (0: default)                     [0]\n"
     "  -q, --quiet         no progress\n"
@@ -507,6 +516,10 @@ int lam_data_build_main(int argc, char **argv) {
         }
         if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
             o.quiet = 1;
+            continue;
+        }
+        if (!strcmp(a, "--history-names")) {
+            o.history_names = 1;
             continue;
         }
         if ((r = flag_val(argc, argv, &i, "--tokenizer", &v)) != 0) {
@@ -642,11 +655,11 @@ static int inspect(const char *path, int n_show) {
     printf("%s: schema %d, %lld episodes, %lld steps, %lld samples, %lld tokens\n", path,
            c.schema_version, (long long)c.n_episodes, (long long)c.n_steps, (long long)c.n_samples,
            (long long)c.n_tokens);
-    printf("params: max_seq_len %d, history %d, shots %d, obs_budget %lld, element ids %s, "
+    printf("params: max_seq_len %d, history %d%s, shots %d, obs_budget %lld, element ids %s, "
            "deflate %d; steps without a sample: %lld dropped by the cut, %lld too long\n",
-           p.max_seq_len, p.history_k, p.shots, (long long)p.obs_budget,
-           p.index_ids ? "index" : "ids", p.deflate, (long long)p.n_dropped,
-           (long long)p.n_too_long);
+           p.max_seq_len, p.history_k, p.history_names ? " with names" : "", p.shots,
+           (long long)p.obs_budget, p.index_ids ? "index" : "ids", p.deflate,
+           (long long)p.n_dropped, (long long)p.n_too_long);
     printf("tokenizer: %zu bytes of tokenizer.json, %d ids\n", jl, lam_tok_n_ids(tok));
     for (int32_t i = 0; i < c.n_sources; i++) {
         const char *name, *sha;

@@ -477,6 +477,7 @@ lam_status lam_h5_writer_commit(lam_h5_writer *w, const lam_h5_params *params, l
         {"n_dropped", H5T_NATIVE_INT64, &p.n_dropped},
         {"n_too_long", H5T_NATIVE_INT64, &p.n_too_long},
         {"index_ids", H5T_NATIVE_INT32, &p.index_ids},
+        {"history_names", H5T_NATIVE_INT32, &p.history_names},
     };
     for (size_t i = 0; i < sizeof at / sizeof at[0]; i++)
         if ((st = write_attr(g, at[i].name, at[i].type, at[i].v, w->tmp, err)) != LAM_OK) goto done;
@@ -809,6 +810,21 @@ done:
     return st;
 }
 
+/* An optional 0/1 attribute of /meta (absent: 0). */
+static lam_status read_opt_flag(lam_h5_reader *r, hid_t g, const char *name, int64_t *v,
+                                lam_error *err) {
+    *v = 0;
+    htri_t e = H5Aexists(g, name);
+    if (e < 0) return bad(err, r, "/meta", "H5Aexists failed for %s", name);
+    if (e > 0) LAM_TRY(read_attr_num(r, g, "/meta", name, v, err));
+    if (*v != 0 && *v != 1) {
+        char w[96];
+        snprintf(w, sizeof w, "/meta attribute %s", name);
+        return bad(err, r, w, "%s", "is neither 0 nor 1");
+    }
+    return LAM_OK;
+}
+
 static lam_status check_format(lam_h5_reader *r, lam_error *err) {
     lam_status st = LAM_OK;
     hid_t a = -1, t = -1, st_t = -1, sp = -1;
@@ -886,18 +902,16 @@ static lam_status load(lam_h5_reader *r, const char *h5name, hid_t fapl, lam_err
                                       "deflate",     "n_dropped", "n_too_long"};
     for (int i = 0; i < 7; i++)
         if ((st = read_attr_num(r, g, "/meta", pn[i], &pv[i], err)) != LAM_OK) goto done;
-    int64_t idx = 0; /* later than the others: a file without it has the ids in its prompts */
-    htri_t has_idx = H5Aexists(g, "index_ids");
-    if (has_idx < 0) {
-        st = bad(err, r, "/meta", "%s", "H5Aexists failed for index_ids");
-        goto done;
-    }
-    if (has_idx > 0 && (st = read_attr_num(r, g, "/meta", "index_ids", &idx, err)) != LAM_OK)
+    /* later than the others: a file without index_ids has the ids in its prompts, one
+     * without history_names plain history lines */
+    int64_t idx = 0, hnames = 0;
+    if ((st = read_opt_flag(r, g, "index_ids", &idx, err)) != LAM_OK ||
+        (st = read_opt_flag(r, g, "history_names", &hnames, err)) != LAM_OK)
         goto done;
     H5Gclose(g), g = -1;
-    if (idx != 0 && idx != 1) return bad(err, r, "/meta", "%s", "index_ids is neither 0 nor 1");
-    r->p = (lam_h5_params){(int32_t)pv[0], (int32_t)pv[1], (int32_t)pv[2], pv[3],
-                           (int32_t)pv[4], pv[5],          pv[6],          (int32_t)idx};
+    r->p = (lam_h5_params){(int32_t)pv[0], (int32_t)pv[1], (int32_t)pv[2],
+                           pv[3],          (int32_t)pv[4], pv[5],
+                           pv[6],          (int32_t)idx,   (int32_t)hnames};
     int64_t ns, nsp;
     LAM_TRY(read_str(r, "/meta/source_names", -1, &r->src_name, &ns, err));
     LAM_TRY(read_str(r, "/meta/source_sha256", ns, &r->src_sha, &ns, err));

@@ -15,12 +15,14 @@
 void lam_prompt_opts_default(lam_prompt_opts *o) {
     o->index_ids = 1;
     o->history_k = 8;
+    o->history_names = 0;
     o->obs_budget = 2048;
     o->examples_budget = 2048;
     o->target_rule = LAM_PROMPT_TARGET_DROP;
 }
 
-lam_prompt_input lam_prompt_step_input(const lam_episode *ep, int step, lam_action *scratch) {
+lam_prompt_input lam_prompt_step_input(const lam_episode *ep, int step, lam_action *scratch,
+                                       const lam_observation **obs_scratch) {
     lam_prompt_input in;
     memset(&in, 0, sizeof in);
     in.task = ep->task;
@@ -28,6 +30,10 @@ lam_prompt_input lam_prompt_step_input(const lam_episode *ep, int step, lam_acti
     for (int i = 0; i < step; i++) scratch[i] = ep->steps[i].action;
     in.history = scratch;
     in.n_history = step;
+    if (obs_scratch) {
+        for (int i = 0; i < step; i++) obs_scratch[i] = &ep->steps[i].obs;
+        in.history_obs = obs_scratch;
+    }
     in.target = ep->steps[step].has_target ? &ep->steps[step].target : &ep->steps[step].action;
     in.n_target = 1;
     return in;
@@ -470,6 +476,37 @@ void lam_prompt_free(lam_prompt *p) {
     memset(p, 0, sizeof *p);
 }
 
+/* " // role \"name\"" of element e. */
+static void sb_elem_desc(sb *b, const lam_element *e) {
+    sb_str(b, " // ");
+    sb_str(b, lam_role_name(e->role));
+    sb_put(b, " ", 1);
+    sb_text(b, e->name, TEXT_QUOTED);
+}
+
+/* History action h as one line: its element as a position in the current observation (or its
+ * id); with history_names, the element's role and name from the observation the action was
+ * taken in (else the current one), and "-" for an element the current observation lacks. */
+static lam_status history_line(sb *b, const lam_prompt_opts *o, const lam_prompt_input *in, int h,
+                               lam_error *err) {
+    const lam_action *a = &in->history[h];
+    if (!o->history_names || !a->element) {
+        LAM_TRY(sb_actions_in(b, a, 1, LAM_ACT_NO_END, 0, o->index_ids, in->obs, err));
+        sb_put(b, "\n", 1);
+        return LAM_OK;
+    }
+    const lam_observation *then = in->history_obs ? in->history_obs[h] : NULL;
+    const lam_element *e = then ? lam_observation_find(then, a->element) : NULL;
+    const lam_element *now = lam_observation_find(in->obs, a->element);
+    if (!e) e = now;
+    lam_action m = *a;
+    if (!now && o->index_ids) m.element = "-"; /* gone: its id would tell the model nothing */
+    LAM_TRY(sb_actions_in(b, &m, 1, LAM_ACT_NO_END, 0, o->index_ids, in->obs, err));
+    if (e) sb_elem_desc(b, e);
+    sb_put(b, "\n", 1);
+    return LAM_OK;
+}
+
 static lam_status example(sb *b, const lam_episode *ex, int k, int index_ids, lam_error *err) {
     sb_str(b, LAM_PROMPT_EXAMPLE);
     sb_text(b, ex->task, TEXT_LINE);
@@ -481,12 +518,7 @@ static lam_status example(sb *b, const lam_episode *ex, int k, int index_ids, la
         if (st != LAM_OK) return lam_error_prefix(err, "examples[%d].steps[%d]", k, s), st;
         const lam_element *e =
             a->element ? lam_observation_find(&ex->steps[s].obs, a->element) : NULL;
-        if (e) {
-            sb_str(b, " // ");
-            sb_str(b, lam_role_name(e->role));
-            sb_put(b, " ", 1);
-            sb_text(b, e->name, TEXT_QUOTED);
-        }
+        if (e) sb_elem_desc(b, e);
         sb_put(b, "\n", 1);
     }
     return LAM_OK;
@@ -590,10 +622,8 @@ lam_status lam_prompt_build(lam_prompt *p, const lam_prompt_opts *o, const lam_p
         sb_str(&b, note);
     }
     for (int h = first; h < in->n_history; h++) {
-        lam_status st =
-            sb_actions_in(&b, &in->history[h], 1, LAM_ACT_NO_END, 0, o->index_ids, obs, err);
+        lam_status st = history_line(&b, o, in, h, err);
         if (st != LAM_OK) return lam_error_prefix(err, "prompt: history[%d]", h), st;
-        sb_put(&b, "\n", 1);
     }
     if (in->n_history == 0) sb_str(&b, "(none)\n");
     p->history_shown = in->n_history - first;

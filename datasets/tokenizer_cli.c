@@ -77,7 +77,7 @@ static lam_status read_recordings(const char *path, long max_episodes, corpus *c
         lam_action *scratch = calloc((size_t)ep.n_steps + 1, sizeof *scratch);
         if (!scratch) st = lam_error_set(err, LAM_ERR_NOMEM, "%s: out of memory", path);
         for (int k = 0; st == LAM_OK && k < ep.n_steps; k++) {
-            lam_prompt_input in = lam_prompt_step_input(&ep, k, scratch);
+            lam_prompt_input in = lam_prompt_step_input(&ep, k, scratch, NULL);
             if ((st = lam_prompt_build(&p, &po, &in, err)) != LAM_OK) break;
             if (!p.dropped && !corpus_add(c, p.text, p.len))
                 st = lam_error_set(err, LAM_ERR_NOMEM, "%s: out of memory", path);

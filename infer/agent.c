@@ -131,6 +131,8 @@ static void prompt_opts_from(const char *train_json, lam_prompt_opts *p) {
     /* a checkpoint from before index ids were recorded was trained on the ids themselves */
     json_t *ix = json_object_get(pr, "index_ids");
     p->index_ids = json_is_integer(ix) ? json_integer_value(ix) != 0 : 0;
+    json_t *hn = json_object_get(pr, "history_names");
+    p->history_names = json_is_integer(hn) && json_integer_value(hn) != 0;
     if (json_is_integer(h) && json_integer_value(h) >= 0) p->history_k = (int)json_integer_value(h);
     if (json_is_integer(ob) && json_integer_value(ob) >= 0)
         p->obs_budget = (size_t)json_integer_value(ob);
@@ -348,6 +350,7 @@ lam_status lam_agent_submit(lam_agent *a, const lam_act_req *req, lam_act_res *r
                            .obs = req->obs,
                            .history = req->history,
                            .n_history = req->n_history,
+                           .history_obs = req->history_obs,
                            .examples = req->examples,
                            .n_examples = req->n_examples};
     lam_status st = lam_prompt_build(&a->prompt, &a->popts, &in, &e);

@@ -182,13 +182,14 @@ typedef struct { /* one evaluated episode, for the report */
     char **pred; /* per step: the predicted text (or the error), malloc'd */
     lam_step_score *score;
     lam_action *acts; /* the recorded actions (shallow copies): the history of each step */
+    const lam_observation **obs; /* the observations they were taken in */
 } ep_result;
 
 static void ep_results_free(ep_result *r, int n, const episodes *E) {
     for (int i = 0; i < n; i++) {
         if (r[i].pred)
             for (int s = 0; s < E->ep[r[i].index].n_steps; s++) free(r[i].pred[s]);
-        free(r[i].pred), free(r[i].score), free(r[i].acts);
+        free(r[i].pred), free(r[i].score), free(r[i].acts), free(r[i].obs);
     }
     free(r);
 }
@@ -251,11 +252,13 @@ static lam_status offline_split(lam_agent *agent, const lam_eval_opts *o, const 
         r->pred = calloc((size_t)ep->n_steps, sizeof *r->pred);
         r->score = calloc((size_t)ep->n_steps, sizeof *r->score);
         r->acts = calloc((size_t)ep->n_steps, sizeof *r->acts);
-        if (!r->pred || !r->score || !r->acts) {
+        r->obs = calloc((size_t)ep->n_steps, sizeof *r->obs);
+        if (!r->pred || !r->score || !r->acts || !r->obs) {
             st = lam_error_set(err, LAM_ERR_NOMEM, "eval: out of memory");
             break;
         }
-        for (int s = 0; s < ep->n_steps; s++) r->acts[s] = ep->steps[s].action;
+        for (int s = 0; s < ep->n_steps; s++)
+            r->acts[s] = ep->steps[s].action, r->obs[s] = &ep->steps[s].obs;
         const lam_episode *ex[16];
         int nex = pick_examples(E, i, o->shots < 16 ? o->shots : 16, ex);
         for (int s = 0; s < ep->n_steps && st == LAM_OK; s++) {
@@ -267,6 +270,7 @@ static lam_status offline_split(lam_agent *agent, const lam_eval_opts *o, const 
             j->req.obs = &ep->steps[s].obs;
             j->req.history = r->acts; /* the recorded actions before step s */
             j->req.n_history = s;
+            j->req.history_obs = r->obs;
             j->req.examples = j->ex;
             j->req.n_examples = nex;
             j->req.stream = (uint64_t)i << 20 | (uint64_t)s;

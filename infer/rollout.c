@@ -22,13 +22,33 @@ void lam_rollout_opts_default(lam_rollout_opts *o) {
 typedef struct {
     lam_sim_env *env;
     lam_act_list hist; /* the actions executed so far (owns their strings) */
+    /* with a history_names model: (hist.n) copies of the observations they were taken in, and
+     * pointers to them for the request */
+    lam_observation *hobs;
+    const lam_observation **hptr;
+    int hobs_cap;
     lam_observation obs;
     int done;
 } ep_state;
 
+/* Keeps a copy of the observation executed action k acts on (a view the next step invalidates). */
+static lam_status keep_obs(ep_state *e, int k, const lam_observation *obs, lam_error *err) {
+    if (k >= e->hobs_cap) {
+        int cap = e->hobs_cap ? 2 * e->hobs_cap : 16;
+        lam_observation *o = realloc(e->hobs, (size_t)cap * sizeof *o);
+        if (o) e->hobs = o;
+        const lam_observation **p = o ? realloc(e->hptr, (size_t)cap * sizeof *p) : NULL;
+        if (!o || !p) return lam_error_set(err, LAM_ERR_NOMEM, "rollouts: out of memory");
+        e->hptr = p;
+        e->hobs_cap = cap;
+    }
+    return lam_observation_copy(&e->hobs[k], obs, err);
+}
+
 lam_status lam_rollouts(lam_agent *agent, const lam_rollout_task *tasks, int n,
                         const lam_rollout_opts *o, lam_rollout_result *res, lam_error *err) {
     if (n <= 0) return LAM_OK;
+    int names = lam_agent_prompt_opts(agent)->history_names;
     ep_state *L = calloc((size_t)n, sizeof *L);
     lam_act_req *reqs = calloc((size_t)n, sizeof *reqs);
     lam_act_res *ans = calloc((size_t)n, sizeof *ans);
@@ -59,6 +79,10 @@ lam_status lam_rollouts(lam_agent *agent, const lam_rollout_task *tasks, int n,
             q->obs = &L[i].obs;
             q->history = L[i].hist.items;
             q->n_history = L[i].hist.n;
+            if (names && L[i].hist.n) {
+                for (int h = 0; h < L[i].hist.n; h++) L[i].hptr[h] = &L[i].hobs[h];
+                q->history_obs = L[i].hptr;
+            }
             q->examples = tasks[i].examples;
             q->n_examples = tasks[i].n_examples;
             q->sampling = o->sampling;
@@ -79,8 +103,12 @@ lam_status lam_rollouts(lam_agent *agent, const lam_rollout_task *tasks, int n,
                     (st = o->hook(o->user, i, e->env, &e->obs, act, &act, err)) != LAM_OK)
                     break;
                 int replaced = act != &r->actions.items[a];
+                if (names && (st = keep_obs(e, e->hist.n, &e->obs, err)) != LAM_OK) break;
                 lam_sim_result sr;
-                if ((st = lam_sim_step(e->env, act, &sr, err)) != LAM_OK) break;
+                st = lam_sim_step(e->env, act, &sr, err);
+                if (names && (st != LAM_OK || !sr.valid))
+                    lam_observation_free(&e->hobs[e->hist.n]); /* not in the history */
+                if (st != LAM_OK) break;
                 if (o->after) o->after(o->user, i, &sr);
                 res[i].steps = sr.steps;
                 if (!sr.valid) {
@@ -89,6 +117,7 @@ lam_status lam_rollouts(lam_agent *agent, const lam_rollout_task *tasks, int n,
                     break;
                 }
                 st = lam_act_list_push(&e->hist, act->type, act->element, act->value, err);
+                if (names && st != LAM_OK) lam_observation_free(&e->hobs[e->hist.n]);
                 if (sr.done) e->done = 1, res[i].success = sr.success;
                 if (replaced) break; /* the rest was planned for another state */
             }
@@ -106,6 +135,9 @@ done:
     if (L)
         for (int i = 0; i < n; i++) {
             lam_sim_free(L[i].env);
+            if (names)
+                for (int h = 0; h < L[i].hist.n; h++) lam_observation_free(&L[i].hobs[h]);
+            free(L[i].hobs), free(L[i].hptr);
             lam_act_list_free(&L[i].hist);
         }
     free(L), free(reqs), free(ans), free(who);

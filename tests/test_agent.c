@@ -6,6 +6,10 @@
  *                       against its own observation (the independent validator of the
  *                       recording schema's rules); greedy answers are the same alone and in
  *                       the batch; sampled ones the same for the same stream
+ *   names DATA.h5 DIR   a history_names model: the agent's prompt (its token count) is the
+ *                       training builder's text with the element names of the observations
+ *                       the history was taken in (history_obs), or of the current one only;
+ *                       a model without the option ignores history_obs
  *   metrics             Mind2Web's step metrics against values worked out by hand
  *   request             the request JSON: fields, history forms, options, and errors naming
  *                       each bad field */
@@ -299,17 +303,113 @@ static void test_request(void) {
     }
 }
 
+/* Tokens of the prompt lam_prompt_build makes for q with options o (the training builder). */
+static int builder_tokens(const lam_agent *a, const lam_prompt_opts *o, const lam_act_req *q) {
+    lam_prompt p;
+    lam_prompt_init(&p);
+    lam_prompt_input in = {.task = q->task,
+                           .obs = q->obs,
+                           .history = q->history,
+                           .n_history = q->n_history,
+                           .history_obs = q->history_obs};
+    OK(lam_prompt_build(&p, o, &in, &err));
+    lam_tok_ids ids = {0};
+    OK(lam_tok_encode(lam_agent_tokenizer(a), NULL, p.text, p.len, 0, &ids, &err));
+    int n = (int)ids.n;
+    lam_tok_ids_free(&ids), lam_prompt_free(&p);
+    return n;
+}
+
+#define NNAMES 12
+
+static void test_names(const char *data, const char *dir) {
+    char ck[2][1024];
+    snprintf(ck[0], sizeof ck[0], "%s/random-plain.h5", dir);
+    snprintf(ck[1], sizeof ck[1], "%s/random-names.h5", dir);
+    random_checkpoint(data, ck[0], "{\"prompt\":{\"index_ids\":1}}");
+    random_checkpoint(data, ck[1], "{\"prompt\":{\"index_ids\":1,\"history_names\":1}}");
+    lam_agent_opts ao;
+    lam_agent_opts_default(&ao);
+    ao.threads = 1, ao.max_seqs = 4;
+    lam_agent *a[2];
+    for (int k = 0; k < 2; k++) {
+        OK(lam_agent_load(ck[k], &ao, &a[k], &err));
+        EXPECT(lam_agent_prompt_opts(a[k])->history_names == k);
+    }
+    /* expert episodes: at each step the actions so far and copies of the observations they
+     * were taken in */
+    int named_more = 0, n_req = 0;
+    for (int i = 0; i < NNAMES; i++) {
+        lam_sim_env *env;
+        OK(lam_sim_create(&env, &err));
+        OK(lam_sim_reset(env, i % lam_sim_n_apps(), -1, 500 + (uint64_t)i, &err));
+        lam_act_list hist;
+        lam_act_list_init(&hist);
+        lam_observation kept[40], now;
+        const lam_observation *hobs[40];
+        int n = 0;
+        while (n < 40 && !lam_sim_done(env)) {
+            lam_sim_observe(env, &now);
+            lam_act_req q[2];
+            for (int w = 0; w < 2; w++) { /* with history_obs, without */
+                lam_act_req_init(&q[w]);
+                q[w].task = lam_sim_task(env), q[w].obs = &now;
+                q[w].history = hist.items, q[w].n_history = hist.n;
+                q[w].history_obs = w == 0 ? hobs : NULL;
+            }
+            for (int k = 0; k < 2; k++) {
+                lam_act_res res[2];
+                for (int w = 0; w < 2; w++) lam_act_res_init(&res[w]);
+                OK(lam_agent_run(a[k], q, res, 2, &err));
+                const lam_prompt_opts *po = lam_agent_prompt_opts(a[k]);
+                for (int w = 0; w < 2; w++) {
+                    EXPECT(res[w].status == LAM_OK);
+                    EXPECT(res[w].prompt_tokens == builder_tokens(a[k], po, &q[w]));
+                }
+                if (k == 0) EXPECT(res[0].prompt_tokens == res[1].prompt_tokens);
+                if (k == 1) {
+                    EXPECT(res[0].prompt_tokens >= res[1].prompt_tokens);
+                    named_more += res[0].prompt_tokens > res[1].prompt_tokens;
+                }
+                for (int w = 0; w < 2; w++) lam_act_res_free(&res[w]);
+            }
+            n_req++;
+            lam_action act;
+            lam_sim_result sr;
+            OK(lam_sim_expert(env, &act, &err));
+            if (act.type == LAM_ACT_DONE) break;
+            OK(lam_observation_copy(&kept[n], &now, &err));
+            hobs[n] = &kept[n];
+            OK(lam_act_list_push(&hist, act.type, act.element, act.value, &err));
+            n++;
+            OK(lam_sim_step(env, &act, &sr, &err));
+        }
+        for (int h = 0; h < n; h++) lam_observation_free(&kept[h]);
+        lam_act_list_free(&hist);
+        lam_sim_free(env);
+    }
+    /* the pages change under most episodes: the names of gone elements come from history_obs */
+    EXPECT(named_more > n_req / 4);
+    printf("names: %d states; the history's own observations named more in %d\n", n_req,
+           named_more);
+    for (int k = 0; k < 2; k++) lam_agent_free(a[k]);
+}
+
 int main(int argc, char **argv) {
     lam_backends_init();
     const char *which = argc > 1 ? argv[1] : "";
     if (!strcmp(which, "valid") && argc > 3)
         test_valid(argv[2], argv[3], argc > 4 && !strcmp(argv[4], "index"));
+    else if (!strcmp(which, "names") && argc > 3)
+        test_names(argv[2], argv[3]);
     else if (!strcmp(which, "metrics"))
         test_metrics();
     else if (!strcmp(which, "request"))
         test_request();
     else {
-        fprintf(stderr, "usage: test_agent valid DATA.h5 DIR [index] | metrics | request\n");
+        fprintf(stderr,
+                "usage: test_agent valid DATA.h5 DIR [index] | names DATA.h5 DIR | metrics | "
+                "request\n");
         return 2;
     }
     printf("%s: %s\n", which, failures ? "FAILED" : "ok");

@@ -399,7 +399,7 @@ static void test_rules(void) {
             EXPECT(lam_episode_parse(w, wn, &back, NULL) == LAM_OK && back.steps[0].has_target &&
                    !strcmp(back.steps[0].target.value, "Bo"));
             lam_action scratch[1];
-            lam_prompt_input in = lam_prompt_step_input(&back, 0, scratch);
+            lam_prompt_input in = lam_prompt_step_input(&back, 0, scratch, NULL);
             EXPECT(in.target->type == LAM_ACT_TYPE && !strcmp(in.target->element, "t"));
             lam_episode_free(&back);
             free(w);

@@ -170,7 +170,7 @@ static void train_tokenizer(int32_t vocab) {
     lam_error err = {0};
     for (int i = 0; i < W.n; i++)
         for (int k = 0; k < W.ep[i].n_steps && k < 1024; k++) {
-            lam_prompt_input in = lam_prompt_step_input(&W.ep[i], k, scratch);
+            lam_prompt_input in = lam_prompt_step_input(&W.ep[i], k, scratch, NULL);
             if (lam_prompt_build(&p, &po, &in, &err) != LAM_OK) {
                 fprintf(stderr, "prompt: %s\n", err.msg);
                 exit(1);

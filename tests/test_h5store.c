@@ -5,6 +5,8 @@
  *                                     with 1 and 2 threads and compares the files byte for byte
  *   roundtrip RECORDINGS D.h5         every sample against an independent re-encoding of the
  *                                     whole prompt text; the mask covers exactly the target span
+ *   roundtrip_names RECORDINGS D.h5   the same for a store built with --history-names: its
+ *                                     attribute is set and most samples' histories name elements
  *   reject D.h5 DIR                   truncated, random, foreign and malformed files fail cleanly
  *   atomic RECORDINGS TOK.json DIR    a failed build leaves no file and no temporary behind
  *   inspect D.h5                      `lam data inspect` runs and marks the masked part
@@ -95,7 +97,7 @@ static int cmd_mktok(const char *rec, const char *out) {
     for (int i = 0; i < E.n && i < 120; i++) {
         lam_action *scratch = calloc((size_t)E.e[i].n_steps + 1, sizeof *scratch);
         for (int k = 0; k < E.e[i].n_steps; k++) {
-            lam_prompt_input in = lam_prompt_step_input(&E.e[i], k, scratch);
+            lam_prompt_input in = lam_prompt_step_input(&E.e[i], k, scratch, NULL);
             CHECK_OK(lam_prompt_build(&p, &po, &in, &e_));
             texts = realloc(texts, (n + 1) * sizeof *texts);
             texts[n++] = strdup(p.text);
@@ -156,8 +158,9 @@ static int cmd_build(const char *rec, const char *tok, const char *out) {
     return failures != 0;
 }
 
-/* Every sample against the prompt rebuilt here and encoded whole. */
-static int cmd_roundtrip(const char *rec, const char *path) {
+/* Every sample against the prompt rebuilt here and encoded whole. names: the store was built
+ * with --history-names (its attribute says so, and history lines carry " // role name"). */
+static int cmd_roundtrip(const char *rec, const char *path, int names) {
     episodes E = load_episodes(rec);
     lam_h5_reader *r;
     CHECK_OK(lam_h5_open(path, &r, &e_));
@@ -188,6 +191,9 @@ static int cmd_roundtrip(const char *rec, const char *path) {
     po.obs_budget = (size_t)pa.obs_budget;
     CHECK(pa.index_ids == 1); /* the build's default: elements named by position */
     po.index_ids = pa.index_ids;
+    CHECK(pa.history_names == names);
+    po.history_names = pa.history_names;
+    int64_t named = 0; /* samples whose history names an element */
     lam_prompt p;
     lam_prompt_init(&p);
     int32_t *ids = malloc((size_t)pa.max_seq_len * sizeof *ids);
@@ -205,7 +211,8 @@ static int cmd_roundtrip(const char *rec, const char *path) {
         /* the few-shot examples: the stored ones are not re-derived here; with shots the text
          * differs, so compare through the target and the task only when shots > 0 */
         lam_action *scratch = calloc((size_t)ep->n_steps + 1, sizeof *scratch);
-        lam_prompt_input in = lam_prompt_step_input(ep, si.step, scratch);
+        const lam_observation **hobs = calloc((size_t)ep->n_steps + 1, sizeof *hobs);
+        lam_prompt_input in = lam_prompt_step_input(ep, si.step, scratch, hobs);
         CHECK_OK(lam_prompt_build(&p, &po, &in, &e_));
         lam_tok_ids whole = {0};
         CHECK_OK(lam_tok_encode(tok, NULL, p.text, p.len, 0, &whole, &e_));
@@ -226,16 +233,22 @@ static int cmd_roundtrip(const char *rec, const char *path) {
                  !memcmp(mt.data, p.text + p.target_begin, mt.len);
         CHECK(ok);
         CHECK(strstr(all.data, ep->task) != NULL);
+        const char *h = strstr(all.data, "<|history|>"), *act = h ? strstr(h, "<|act|>") : NULL;
+        CHECK(h && act);
+        const char *sl = h ? strstr(h, " // ") : NULL;
+        named += sl && sl < act;
         if (pa.shots == 0) /* the stored ids are those of the whole text */
             CHECK(whole.n == (size_t)si.length && !memcmp(whole.ids, ids, whole.n * 4));
         if (!ok && bad++ < 3)
             fprintf(stderr, "sample %lld: masked text \"%s\", target \"%.*s\"\n", (long long)i,
                     mt.data, (int)(p.target_end - p.target_begin), p.text + p.target_begin);
         lam_tok_text_free(&mt), lam_tok_text_free(&all), lam_tok_ids_free(&whole);
-        free(scratch);
+        free(scratch), free(hobs);
     }
-    printf("%lld samples, %lld tokens, %lld masked; every mask is the target span\n",
-           (long long)c.n_samples, (long long)c.n_tokens, (long long)masked);
+    printf("%lld samples, %lld tokens, %lld masked; every mask is the target span; %lld name a "
+           "history element\n",
+           (long long)c.n_samples, (long long)c.n_tokens, (long long)masked, (long long)named);
+    CHECK(names ? named > c.n_samples / 2 : named == 0);
     lam_error err = {0};
     CHECK(lam_h5_read_sample(r, c.n_samples, ids, mask, (size_t)pa.max_seq_len, &err) ==
           LAM_ERR_INVALID);
@@ -593,7 +606,8 @@ int main(int argc, char **argv) {
     const char *c = argv[1];
     if (!strcmp(c, "mktok") && argc == 4) return cmd_mktok(argv[2], argv[3]);
     if (!strcmp(c, "build") && argc == 5) return cmd_build(argv[2], argv[3], argv[4]);
-    if (!strcmp(c, "roundtrip") && argc == 4) return cmd_roundtrip(argv[2], argv[3]);
+    if (!strcmp(c, "roundtrip") && argc == 4) return cmd_roundtrip(argv[2], argv[3], 0);
+    if (!strcmp(c, "roundtrip_names") && argc == 4) return cmd_roundtrip(argv[2], argv[3], 1);
     if (!strcmp(c, "reject") && argc == 4) return cmd_reject(argv[2], argv[3]);
     if (!strcmp(c, "atomic") && argc == 5) return cmd_atomic(argv[2], argv[3], argv[4]);
     if (!strcmp(c, "inspect") && argc == 3) return cmd_inspect(argv[2]);

@@ -5,6 +5,9 @@
  *   snapshot      a hand-made episode: the exact text (tree indentation, value, options,
  *                 checked, disabled, history, an example), and one simulator step printed
  *   history       the last K actions, most recent last, with the count of the others
+ *   history_names with history_names, each history line ends with its element's role and name
+ *                 as it was when the action was taken (from history_obs, else the current
+ *                 observation); an element gone from the page is "-"; off: unchanged
  *   escape        markers inside user text are neutralized; a target holding "<|" is refused
  *   fixed_buffer  a caller's buffer: the same text, NOMEM with the size when too small
  *   reuse         once grown, building more prompts allocates nothing (pointers stay put)
@@ -155,7 +158,7 @@ static int structure(void) {
         const lam_episode *ex[2];
         int nex = examples_for(&e, i, ex);
         for (int s = 0; s < e.ep[i].n_steps; s++, n++) {
-            lam_prompt_input in = lam_prompt_step_input(&e.ep[i], s, hist);
+            lam_prompt_input in = lam_prompt_step_input(&e.ep[i], s, hist, NULL);
             in.examples = ex;
             in.n_examples = nex;
             lam_error err = {0};
@@ -204,7 +207,7 @@ static int snapshot(void) {
     lam_prompt p;
     lam_prompt_init(&p);
     lam_action hist[4];
-    lam_prompt_input in = lam_prompt_step_input(&ep0, 1, hist);
+    lam_prompt_input in = lam_prompt_step_input(&ep0, 1, hist, NULL);
     const lam_episode *ex[1] = {&ep1};
     in.examples = ex;
     in.n_examples = 1;
@@ -267,7 +270,8 @@ static int snapshot(void) {
     /* one simulator step, shown for the reader */
     episodes e = load_sim(3, 7);
     lam_action hist2[256];
-    lam_prompt_input in2 = lam_prompt_step_input(&e.ep[0], e.ep[0].n_steps > 2 ? 2 : 0, hist2);
+    lam_prompt_input in2 =
+        lam_prompt_step_input(&e.ep[0], e.ep[0].n_steps > 2 ? 2 : 0, hist2, NULL);
     CHECK(lam_prompt_build(&p, NULL, &in2, &err) == LAM_OK, "%s", err.msg);
     check_structure(&p, in2.target, 0, "simulator snapshot");
     printf("--- simulator step prompt (target span [%zu, %zu)) ---\n%s\n---\n", p.target_begin,
@@ -298,7 +302,7 @@ static int history(void) {
     lam_error err = {0};
     for (int k = 0; k <= 20; k += 4) {
         o.history_k = k;
-        lam_prompt_input in = lam_prompt_step_input(&ep, 19, hist);
+        lam_prompt_input in = lam_prompt_step_input(&ep, 19, hist, NULL);
         CHECK(lam_prompt_build(&p, &o, &in, &err) == LAM_OK, "%s", err.msg);
         char want[1024];
         size_t n = 0;
@@ -311,10 +315,70 @@ static int history(void) {
               p.text, want);
         CHECK(p.history_shown == 19 - first, "K=%d shown %d", k, p.history_shown);
     }
-    lam_prompt_input in0 = lam_prompt_step_input(&ep, 0, hist);
+    lam_prompt_input in0 = lam_prompt_step_input(&ep, 0, hist, NULL);
     CHECK(lam_prompt_build(&p, &o, &in0, &err) == LAM_OK && strstr(p.text, "<|history|>(none)\n"),
           "%s", p.text);
     printf("history: bounded to the last K, most recent last\n");
+    lam_prompt_free(&p);
+    return failures;
+}
+
+/* A three-page episode: a link that leaves its page, a field on the next page that stays, a
+ * button that closes a dialog (gone afterwards), then the step whose prompt is read. */
+static int history_names(void) {
+    lam_element p0[2] = {{"e1", LAM_ROLE_HEADING, "Home", NULL, NULL, 0, -1, 0, NULL},
+                         {"e2", LAM_ROLE_LINK, "Deals \"<|x", NULL, NULL, 0, -1, 0, NULL}};
+    lam_element p1[3] = {{"e5", LAM_ROLE_TEXTBOX, "City", NULL, NULL, 0, -1, 0, NULL},
+                         {"e6", LAM_ROLE_DIALOG, "Offer", NULL, NULL, 0, -1, 0, NULL},
+                         {"e7", LAM_ROLE_BUTTON, "Close", NULL, NULL, 0, -1, 0, "e6"}};
+    /* the field now has a value and another name: the line names it as it was */
+    lam_element p2[2] = {{"e9", LAM_ROLE_HEADING, "Results", NULL, NULL, 0, -1, 0, NULL},
+                         {"e5", LAM_ROLE_TEXTBOX, "City (Oslo)", "Oslo", NULL, 0, -1, 0, NULL}};
+    lam_step st[4];
+    memset(st, 0, sizeof st);
+    st[0].obs = (lam_observation){"https://x.example/", NULL, p0, 2};
+    st[0].action = (lam_action){LAM_ACT_CLICK, "e2", NULL};
+    st[1].obs = (lam_observation){"https://x.example/deals", NULL, p1, 3};
+    st[1].action = (lam_action){LAM_ACT_TYPE, "e5", "Oslo"};
+    st[2].obs = st[1].obs;
+    st[2].action = (lam_action){LAM_ACT_CLICK, "e7", NULL};
+    st[3].obs = (lam_observation){"https://x.example/deals", NULL, p2, 2};
+    st[3].action = (lam_action){LAM_ACT_PRESS, NULL, "Enter"};
+    lam_episode ep = {"hn", "Find deals in Oslo", "x", "y", NULL, NULL, st, 4};
+    lam_prompt p;
+    lam_prompt_init(&p);
+    lam_action hist[4];
+    const lam_observation *hobs[4];
+    lam_prompt_opts o;
+    lam_prompt_opts_default(&o);
+    o.history_names = 1;
+    lam_error err = {0};
+    lam_prompt_input in = lam_prompt_step_input(&ep, 3, hist, hobs);
+    CHECK(in.history_obs == hobs && hobs[0] == &st[0].obs && hobs[2] == &st[2].obs, "obs");
+    CHECK(lam_prompt_build(&p, &o, &in, &err) == LAM_OK, "%s", err.msg);
+    const char *want = "<|history|>click - // link \"Deals \\\"<\\|x\"\n"
+                       "type 2 \"Oslo\" // textbox \"City\"\n"
+                       "click - // button \"Close\"\n"
+                       "<|act|>press \"Enter\" <end><|end|>";
+    CHECK(p.len >= strlen(want) && !strcmp(p.text + p.len - strlen(want), want),
+          "with the steps' observations:\n%s\nwant tail\n%s", p.text, want);
+    /* no history_obs (a caller that kept only the actions): names from the current page */
+    in.history_obs = NULL;
+    CHECK(lam_prompt_build(&p, &o, &in, &err) == LAM_OK, "%s", err.msg);
+    want = "<|history|>click -\ntype 2 \"Oslo\" // textbox \"City (Oslo)\"\nclick -\n<|act|>";
+    CHECK(strstr(p.text, want), "current observation only:\n%s\nwant\n%s", p.text, want);
+    /* element ids: the id stays, the name is added */
+    o.index_ids = 0;
+    in.history_obs = hobs;
+    CHECK(lam_prompt_build(&p, &o, &in, &err) == LAM_OK, "%s", err.msg);
+    CHECK(strstr(p.text, "\ntype e5 \"Oslo\" // textbox \"City\"\nclick e7 // button \"Close\"\n"),
+          "ids:\n%s", p.text);
+    /* off: the history as before, whatever history_obs holds */
+    o.index_ids = 1, o.history_names = 0;
+    CHECK(lam_prompt_build(&p, &o, &in, &err) == LAM_OK, "%s", err.msg);
+    CHECK(strstr(p.text, "<|history|>click e2\ntype 2 \"Oslo\"\nclick e7\n<|act|>"), "off:\n%s",
+          p.text);
+    printf("history_names: each history line names its element as it was\n");
     lam_prompt_free(&p);
     return failures;
 }
@@ -334,7 +398,7 @@ static int escape(void) {
     lam_prompt_init(&p);
     lam_action hist[2];
     lam_error err = {0};
-    lam_prompt_input in = lam_prompt_step_input(&ep, 1, hist);
+    lam_prompt_input in = lam_prompt_step_input(&ep, 1, hist, NULL);
     lam_prompt_opts ido;
     lam_prompt_opts_default(&ido);
     ido.index_ids = 0; /* the ids, so the escaped history reads "type t ..." */
@@ -342,7 +406,7 @@ static int escape(void) {
     check_structure(&p, &st[1].action, 0, "escape");
     CHECK(strstr(p.text, "<|history|>type t \"hi <\\|x\"\n"), "history escaped:\n%s", p.text);
     CHECK(strstr(p.text, "title: a\\n<\\|history|>\n"), "title escaped:\n%s", p.text);
-    in = lam_prompt_step_input(&ep, 0, hist);
+    in = lam_prompt_step_input(&ep, 0, hist, NULL);
     CHECK(lam_prompt_build(&p, NULL, &in, &err) == LAM_ERR_INVALID && strstr(err.msg, "\"<|\""),
           "target with a marker: %s", err.msg);
     /* a target that is not valid on the observation */
@@ -360,7 +424,7 @@ static int fixed_buffer(void) {
     lam_prompt g, f;
     lam_prompt_init(&g);
     lam_action hist[4];
-    lam_prompt_input in = lam_prompt_step_input(&ep0, 1, hist);
+    lam_prompt_input in = lam_prompt_step_input(&ep0, 1, hist, NULL);
     lam_error err = {0};
     CHECK(lam_prompt_build(&g, NULL, &in, &err) == LAM_OK, "%s", err.msg);
     char *buf = malloc(g.len + 1);
@@ -401,7 +465,7 @@ static int reuse(void) {
         size_t cap = p.cap, ws_cap = p.ws_cap;
         for (int i = 0; i < e.n; i++)
             for (int s = 0; s < e.ep[i].n_steps; s++) {
-                lam_prompt_input in = lam_prompt_step_input(&e.ep[i], s, hist);
+                lam_prompt_input in = lam_prompt_step_input(&e.ep[i], s, hist, NULL);
                 CHECK(lam_prompt_build(&p, &o, &in, &err) == LAM_OK, "%s", err.msg);
             }
         if (pass == 1)
@@ -457,7 +521,7 @@ static int cut_target(void) {
         o.obs_budget = budgets[b];
         for (int i = 0; i < e.n && failures < 10; i++)
             for (int s = 0; s < e.ep[i].n_steps; s++) {
-                lam_prompt_input in = lam_prompt_step_input(&e.ep[i], s, hist);
+                lam_prompt_input in = lam_prompt_step_input(&e.ep[i], s, hist, NULL);
                 lam_error err = {0};
                 o.target_rule = LAM_PROMPT_TARGET_SWAP;
                 CHECK(lam_prompt_build(&p, &o, &in, &err) == LAM_OK, "%s", err.msg);
@@ -507,7 +571,7 @@ static int cut_blind(void) {
         const lam_episode *ex[2];
         int nex = examples_for(&e, i, ex);
         for (int s = 0; s < e.ep[i].n_steps; s++, n++) {
-            lam_prompt_input in = lam_prompt_step_input(&e.ep[i], s, hist);
+            lam_prompt_input in = lam_prompt_step_input(&e.ep[i], s, hist, NULL);
             in.examples = ex;
             in.n_examples = nex;
             lam_error err = {0};
@@ -580,7 +644,7 @@ static int cut_rate(void) {
     for (int i = 0; i < e.n; i++)
         for (int s = 0; s < e.ep[i].n_steps; s++) {
             const lam_observation *obs = &e.ep[i].steps[s].obs;
-            lam_prompt_input in = {e.ep[i].task, obs, NULL, 0, NULL, 0, NULL, 0};
+            lam_prompt_input in = {e.ep[i].task, obs, NULL, 0, NULL, 0, NULL, 0, NULL};
             lam_error err = {0};
             CHECK(lam_prompt_build(&full, &o, &in, &err) == LAM_OK, "%s", err.msg);
             CHECK(line_lengths(&full, lens, 512) == obs->n_elements, "line count");
@@ -643,16 +707,17 @@ int main(int argc, char **argv) {
         return 2;
     }
     const char *m = argv[1];
-    int r = !strcmp(m, "structure")      ? structure()
-            : !strcmp(m, "snapshot")     ? snapshot()
-            : !strcmp(m, "history")      ? history()
-            : !strcmp(m, "escape")       ? escape()
-            : !strcmp(m, "fixed_buffer") ? fixed_buffer()
-            : !strcmp(m, "reuse")        ? reuse()
-            : !strcmp(m, "cut_target")   ? cut_target()
-            : !strcmp(m, "cut_blind")    ? cut_blind()
-            : !strcmp(m, "cut_rate")     ? cut_rate()
-                                         : -1;
+    int r = !strcmp(m, "structure")       ? structure()
+            : !strcmp(m, "snapshot")      ? snapshot()
+            : !strcmp(m, "history")       ? history()
+            : !strcmp(m, "history_names") ? history_names()
+            : !strcmp(m, "escape")        ? escape()
+            : !strcmp(m, "fixed_buffer")  ? fixed_buffer()
+            : !strcmp(m, "reuse")         ? reuse()
+            : !strcmp(m, "cut_target")    ? cut_target()
+            : !strcmp(m, "cut_blind")     ? cut_blind()
+            : !strcmp(m, "cut_rate")      ? cut_rate()
+                                          : -1;
     if (r < 0) {
         fprintf(stderr, "unknown mode %s\n", m);
         return 2;

@@ -34,6 +34,10 @@ typedef struct {
     int index_ids;          /* elements named by their 1-based position in the observation ("button
                                \"Search\" [7]", "click 7") instead of their ids; default 1 (0: the ids) */
     int history_k;          /* the last K previous actions are shown; default 8 */
+    int history_names;      /* history lines end with the element's role and name as it was when
+                               the action was taken ("click 5 // link \"Older\""), and an element
+                               the current observation lacks is written "-" instead of its id;
+                               default 0 (the history names positions and ids only) */
     size_t obs_budget;      /* bytes of element lines; 0: no cut; default 2048 */
     size_t examples_budget; /* bytes of few-shot examples; 0: no limit; default 2048 */
     lam_prompt_target_rule target_rule;
@@ -52,12 +56,18 @@ typedef struct {
     int n_examples;
     const lam_action *target; /* NULL at inference */
     int n_target;
+    /* NULL, or (n_history) the observation each history action was taken in (entries may be
+     * NULL): where history_names finds an element's role and name; without one, the current
+     * observation is searched */
+    const lam_observation *const *history_obs;
 } lam_prompt_input;
 
 /* The input of step `step` of ep (history = the actions taken at steps 0..step-1, target =
  * the step's target when it has one (a correction), else its action). history points into
- * `scratch`, which must hold ep->n_steps actions (the struct copies are shallow). */
-lam_prompt_input lam_prompt_step_input(const lam_episode *ep, int step, lam_action *scratch);
+ * `scratch`, which must hold ep->n_steps actions (the struct copies are shallow); history_obs
+ * into obs_scratch (ep->n_steps pointers to the steps' observations) unless it is NULL. */
+lam_prompt_input lam_prompt_step_input(const lam_episode *ep, int step, lam_action *scratch,
+                                       const lam_observation **obs_scratch);
 
 /* A prompt and its workspace. Reused across calls it stops allocating once grown. */
 typedef struct {

@@ -74,14 +74,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     o.obs_budget = (size_t)(data[1] % 8) * 256;
     o.examples_budget = (size_t)(data[2] % 4) * 512;
     o.index_ids = (data[2] >> 2) & 1;
+    o.history_names = (data[1] >> 3) & 1;
     o.target_rule = data[3] & 1 ? LAM_PROMPT_TARGET_SWAP : LAM_PROMPT_TARGET_DROP;
     int self_example = (data[3] >> 1) & 1;
     size_t fixed_cap = (size_t)(data[3] >> 2) * 64; /* 0..4032 */
     lam_episode ep;
     if (lam_episode_parse((const char *)data + 4, size - 4, &ep, NULL) != LAM_OK) return 0;
     lam_action *scratch = malloc((size_t)(ep.n_steps > 0 ? ep.n_steps : 1) * sizeof *scratch);
+    const lam_observation **hobs = malloc((size_t)(ep.n_steps > 0 ? ep.n_steps : 1) * sizeof *hobs);
     char *fixed = malloc(fixed_cap + 1);
-    if (!scratch || !fixed) abort();
+    if (!scratch || !hobs || !fixed) abort();
     const lam_episode *examples[1] = {&ep};
     lam_prompt p, q;
     lam_prompt_init(&p);
@@ -89,7 +91,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     lam_act_list_init(&parsed);
     int built = 0; /* prompts that built (LAM_FUZZ_VERBOSE prints it) */
     for (int s = 0; s < ep.n_steps; s++) {
-        lam_prompt_input in = lam_prompt_step_input(&ep, s, scratch);
+        /* the history's own observations, or (bit 4 of data[1]) the current one only */
+        lam_prompt_input in =
+            lam_prompt_step_input(&ep, s, scratch, (data[1] >> 4) & 1 ? NULL : hobs);
         in.examples = examples, in.n_examples = self_example;
         for (int infer = 0; infer < 2; infer++) {
             if (infer) in.target = NULL, in.n_target = 0;
@@ -114,7 +118,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (getenv("LAM_FUZZ_VERBOSE")) fprintf(stderr, "%d steps, %d prompts\n", ep.n_steps, built);
     lam_act_list_free(&parsed);
     lam_prompt_free(&p);
-    free(fixed), free(scratch);
+    free(fixed), free(scratch), free(hobs);
     lam_episode_free(&ep);
     return 0;
 }
