@@ -328,9 +328,12 @@ lam_status lam_data_build(const lam_build_opts *o, lam_build_stats *stats, lam_e
     int tty = isatty(fileno(stderr));
     if (o->n_inputs < 1 || !o->tokenizer || !o->out)
         return lam_error_set(err, LAM_ERR_INVALID, "build: needs recordings, --tokenizer, --out");
-    if (o->max_seq_len < 1 || o->history_k < 0 || o->shots < 0 || o->shots > MAX_SHOTS)
+    if (o->max_seq_len < 1 || o->history_k < 0 || o->shots < 0 || o->shots > MAX_SHOTS ||
+        o->history_elements < LAM_HISTORY_IDS || o->history_elements > LAM_HISTORY_DASH)
         return lam_error_set(err, LAM_ERR_INVALID,
-                             "build: max_seq_len >= 1, history >= 0, shots 0..%d", MAX_SHOTS);
+                             "build: max_seq_len >= 1, history >= 0, shots 0..%d, history "
+                             "elements 0..2",
+                             MAX_SHOTS);
     builder B;
     memset(&B, 0, sizeof B);
     B.o = o;
@@ -339,7 +342,7 @@ lam_status lam_data_build(const lam_build_opts *o, lam_build_stats *stats, lam_e
     B.po.history_k = o->history_k;
     B.po.obs_budget = o->obs_budget;
     B.po.index_ids = o->index_ids;
-    B.po.history_names = o->history_names;
+    B.po.history_elements = o->history_elements;
     char *json = NULL;
     size_t json_len = 0;
     lam_status st = read_file_text(o->tokenizer, &json, &json_len, err);
@@ -408,7 +411,7 @@ lam_status lam_data_build(const lam_build_opts *o, lam_build_stats *stats, lam_e
     if (st != LAM_OK) goto done;
     lam_h5_params p = {o->max_seq_len,         o->history_k, o->shots,
                        (int64_t)o->obs_budget, o->deflate,   stats->dropped,
-                       stats->too_long,        o->index_ids, o->history_names};
+                       stats->too_long,        o->index_ids, o->history_elements};
     st = lam_h5_writer_commit(B.w, &p, err);
     B.w = NULL;
     struct stat sb;
@@ -453,9 +456,10 @@ static const char *build_usage =
     "  --obs-budget BYTES  bytes of element lines per prompt (0: all)      [2048]\n"
     "  --element-ids MODE  index: elements named by position (\"button \\\"Go\\\" [7]\",\n"
     "                      \"click 7\"); ids: by their own ids (\"[e12] button ...\") [index]\n"
-    "  --history-names     history lines end with the element's role and name as it was\n"
-    "                      when the action was taken (\"click 5 // link \\\"Older\\\"\"); an\n"
-    "                      element gone from the page is written \"-\" [off]\n"
+    "  --history-elements M  how a history line names its element: ids (its position, or\n"
+    "                      its recording id once the page lacks it), dash (\"-\" instead of\n"
+    "                      that id), names (dash, then its role and name as they were:\n"
+    "                      \"click - // link \\\"Older\\\"\")                [ids]\n"
     "  --deflate L         compression level 0..9                         [1]\n"
     "  --threads N         OpenMP threads (0: default)                     [0]\n"
     "  -q, --quiet         no progress\n"
@@ -518,10 +522,6 @@ int lam_data_build_main(int argc, char **argv) {
             o.quiet = 1;
             continue;
         }
-        if (!strcmp(a, "--history-names")) {
-            o.history_names = 1;
-            continue;
-        }
         if ((r = flag_val(argc, argv, &i, "--tokenizer", &v)) != 0) {
             if (r < 0) goto missing;
             o.tokenizer = v;
@@ -530,6 +530,17 @@ int lam_data_build_main(int argc, char **argv) {
         if ((r = flag_val(argc, argv, &i, "--out", &v)) != 0) {
             if (r < 0) goto missing;
             o.out = v;
+            continue;
+        }
+        if ((r = flag_val(argc, argv, &i, "--history-elements", &v)) != 0) {
+            if (r < 0) goto missing;
+            int m = lam_history_elements_parse(v);
+            if (m < 0) {
+                rc =
+                    usage_err(build_usage, "--history-elements is ids, dash or names, not '%s'", v);
+                goto out;
+            }
+            o.history_elements = m;
             continue;
         }
         if ((r = flag_val(argc, argv, &i, "--element-ids", &v)) != 0) {
@@ -655,9 +666,10 @@ static int inspect(const char *path, int n_show) {
     printf("%s: schema %d, %lld episodes, %lld steps, %lld samples, %lld tokens\n", path,
            c.schema_version, (long long)c.n_episodes, (long long)c.n_steps, (long long)c.n_samples,
            (long long)c.n_tokens);
-    printf("params: max_seq_len %d, history %d%s, shots %d, obs_budget %lld, element ids %s, "
+    printf("params: max_seq_len %d, history %d (elements: %s), shots %d, obs_budget %lld, element "
+           "ids %s, "
            "deflate %d; steps without a sample: %lld dropped by the cut, %lld too long\n",
-           p.max_seq_len, p.history_k, p.history_names ? " with names" : "", p.shots,
+           p.max_seq_len, p.history_k, lam_history_elements_name(p.history_elements), p.shots,
            (long long)p.obs_budget, p.index_ids ? "index" : "ids", p.deflate,
            (long long)p.n_dropped, (long long)p.n_too_long);
     printf("tokenizer: %zu bytes of tokenizer.json, %d ids\n", jl, lam_tok_n_ids(tok));

@@ -477,7 +477,7 @@ lam_status lam_h5_writer_commit(lam_h5_writer *w, const lam_h5_params *params, l
         {"n_dropped", H5T_NATIVE_INT64, &p.n_dropped},
         {"n_too_long", H5T_NATIVE_INT64, &p.n_too_long},
         {"index_ids", H5T_NATIVE_INT32, &p.index_ids},
-        {"history_names", H5T_NATIVE_INT32, &p.history_names},
+        {"history_elements", H5T_NATIVE_INT32, &p.history_elements},
     };
     for (size_t i = 0; i < sizeof at / sizeof at[0]; i++)
         if ((st = write_attr(g, at[i].name, at[i].type, at[i].v, w->tmp, err)) != LAM_OK) goto done;
@@ -810,17 +810,18 @@ done:
     return st;
 }
 
-/* An optional 0/1 attribute of /meta (absent: 0). */
-static lam_status read_opt_flag(lam_h5_reader *r, hid_t g, const char *name, int64_t *v,
-                                lam_error *err) {
+/* An optional attribute of /meta in 0..max (absent: 0). */
+static lam_status read_opt_num(lam_h5_reader *r, hid_t g, const char *name, int64_t max, int64_t *v,
+                               lam_error *err) {
     *v = 0;
     htri_t e = H5Aexists(g, name);
     if (e < 0) return bad(err, r, "/meta", "H5Aexists failed for %s", name);
     if (e > 0) LAM_TRY(read_attr_num(r, g, "/meta", name, v, err));
-    if (*v != 0 && *v != 1) {
-        char w[96];
+    if (*v < 0 || *v > max) {
+        char w[96], m[48];
         snprintf(w, sizeof w, "/meta attribute %s", name);
-        return bad(err, r, w, "%s", "is neither 0 nor 1");
+        snprintf(m, sizeof m, "is %lld, not in 0..%lld", (long long)*v, (long long)max);
+        return bad(err, r, w, "%s", m);
     }
     return LAM_OK;
 }
@@ -903,10 +904,10 @@ static lam_status load(lam_h5_reader *r, const char *h5name, hid_t fapl, lam_err
     for (int i = 0; i < 7; i++)
         if ((st = read_attr_num(r, g, "/meta", pn[i], &pv[i], err)) != LAM_OK) goto done;
     /* later than the others: a file without index_ids has the ids in its prompts, one
-     * without history_names plain history lines */
+     * without history_elements the ids in its history lines */
     int64_t idx = 0, hnames = 0;
-    if ((st = read_opt_flag(r, g, "index_ids", &idx, err)) != LAM_OK ||
-        (st = read_opt_flag(r, g, "history_names", &hnames, err)) != LAM_OK)
+    if ((st = read_opt_num(r, g, "index_ids", 1, &idx, err)) != LAM_OK ||
+        (st = read_opt_num(r, g, "history_elements", 2, &hnames, err)) != LAM_OK)
         goto done;
     H5Gclose(g), g = -1;
     r->p = (lam_h5_params){(int32_t)pv[0], (int32_t)pv[1], (int32_t)pv[2],

@@ -15,10 +15,22 @@
 void lam_prompt_opts_default(lam_prompt_opts *o) {
     o->index_ids = 1;
     o->history_k = 8;
-    o->history_names = 0;
+    o->history_elements = LAM_HISTORY_IDS;
     o->obs_budget = 2048;
     o->examples_budget = 2048;
     o->target_rule = LAM_PROMPT_TARGET_DROP;
+}
+
+static const char *const history_elements_names[] = {"ids", "names", "dash"};
+
+const char *lam_history_elements_name(int m) {
+    return m >= 0 && m <= LAM_HISTORY_DASH ? history_elements_names[m] : "?";
+}
+
+int lam_history_elements_parse(const char *name) {
+    for (int m = 0; m <= LAM_HISTORY_DASH; m++)
+        if (!strcmp(name, history_elements_names[m])) return m;
+    return -1;
 }
 
 lam_prompt_input lam_prompt_step_input(const lam_episode *ep, int step, lam_action *scratch,
@@ -484,25 +496,28 @@ static void sb_elem_desc(sb *b, const lam_element *e) {
     sb_text(b, e->name, TEXT_QUOTED);
 }
 
-/* History action h as one line: its element as a position in the current observation (or its
- * id); with history_names, the element's role and name from the observation the action was
- * taken in (else the current one), and "-" for an element the current observation lacks. */
+/* History action h as one line: its element as a position in the current observation, or
+ * (LAM_HISTORY_IDS) its id, or "-" when the observation lacks it; with LAM_HISTORY_NAMES, then
+ * the element's role and name from the observation the action was taken in (else the current
+ * one). */
 static lam_status history_line(sb *b, const lam_prompt_opts *o, const lam_prompt_input *in, int h,
                                lam_error *err) {
     const lam_action *a = &in->history[h];
-    if (!o->history_names || !a->element) {
+    if (o->history_elements == LAM_HISTORY_IDS || !a->element) {
         LAM_TRY(sb_actions_in(b, a, 1, LAM_ACT_NO_END, 0, o->index_ids, in->obs, err));
         sb_put(b, "\n", 1);
         return LAM_OK;
     }
-    const lam_observation *then = in->history_obs ? in->history_obs[h] : NULL;
-    const lam_element *e = then ? lam_observation_find(then, a->element) : NULL;
     const lam_element *now = lam_observation_find(in->obs, a->element);
-    if (!e) e = now;
     lam_action m = *a;
     if (!now && o->index_ids) m.element = "-"; /* gone: its id would tell the model nothing */
     LAM_TRY(sb_actions_in(b, &m, 1, LAM_ACT_NO_END, 0, o->index_ids, in->obs, err));
-    if (e) sb_elem_desc(b, e);
+    if (o->history_elements == LAM_HISTORY_NAMES) {
+        const lam_observation *then = in->history_obs ? in->history_obs[h] : NULL;
+        const lam_element *e = then ? lam_observation_find(then, a->element) : NULL;
+        if (!e) e = now;
+        if (e) sb_elem_desc(b, e);
+    }
     sb_put(b, "\n", 1);
     return LAM_OK;
 }

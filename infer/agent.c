@@ -131,8 +131,10 @@ static void prompt_opts_from(const char *train_json, lam_prompt_opts *p) {
     /* a checkpoint from before index ids were recorded was trained on the ids themselves */
     json_t *ix = json_object_get(pr, "index_ids");
     p->index_ids = json_is_integer(ix) ? json_integer_value(ix) != 0 : 0;
-    json_t *hn = json_object_get(pr, "history_names");
-    p->history_names = json_is_integer(hn) && json_integer_value(hn) != 0;
+    json_t *he = json_object_get(pr, "history_elements");
+    if (json_is_integer(he) && json_integer_value(he) >= 0 &&
+        json_integer_value(he) <= LAM_HISTORY_DASH)
+        p->history_elements = (int)json_integer_value(he);
     if (json_is_integer(h) && json_integer_value(h) >= 0) p->history_k = (int)json_integer_value(h);
     if (json_is_integer(ob) && json_integer_value(ob) >= 0)
         p->obs_budget = (size_t)json_integer_value(ob);

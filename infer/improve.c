@@ -191,8 +191,10 @@ lam_status lam_improve(const lam_improve_opts *o, json_t **table, lam_error *err
     bo.index_ids = json_is_integer(json_object_get(pr, "index_ids"))
                        ? (int)json_integer_value(json_object_get(pr, "index_ids"))
                        : 0;
-    bo.history_names = json_is_integer(json_object_get(pr, "history_names")) &&
-                       json_integer_value(json_object_get(pr, "history_names")) != 0;
+    json_t *he = json_object_get(pr, "history_elements");
+    if (json_is_integer(he) && json_integer_value(he) >= 0 &&
+        json_integer_value(he) <= LAM_HISTORY_DASH)
+        bo.history_elements = (int)json_integer_value(he);
     if (json_is_integer(json_object_get(pr, "max_seq_len")))
         bo.max_seq_len = (int)json_integer_value(json_object_get(pr, "max_seq_len"));
     json_decref(tj);

@@ -22,7 +22,7 @@ void lam_rollout_opts_default(lam_rollout_opts *o) {
 typedef struct {
     lam_sim_env *env;
     lam_act_list hist; /* the actions executed so far (owns their strings) */
-    /* with a history_names model: (hist.n) copies of the observations they were taken in, and
+    /* with a LAM_HISTORY_NAMES model: (hist.n) copies of the observations they were taken in, and
      * pointers to them for the request */
     lam_observation *hobs;
     const lam_observation **hptr;
@@ -48,7 +48,7 @@ static lam_status keep_obs(ep_state *e, int k, const lam_observation *obs, lam_e
 lam_status lam_rollouts(lam_agent *agent, const lam_rollout_task *tasks, int n,
                         const lam_rollout_opts *o, lam_rollout_result *res, lam_error *err) {
     if (n <= 0) return LAM_OK;
-    int names = lam_agent_prompt_opts(agent)->history_names;
+    int names = lam_agent_prompt_opts(agent)->history_elements == LAM_HISTORY_NAMES;
     ep_state *L = calloc((size_t)n, sizeof *L);
     lam_act_req *reqs = calloc((size_t)n, sizeof *reqs);
     lam_act_res *ans = calloc((size_t)n, sizeof *ans);

@@ -161,11 +161,11 @@ int lam_serve_main(int argc, char **argv) {
             strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "", lam_server_port(srv),
             name, cfg->n_layers, cfg->dim, cfg->vocab_size, batch,
             so.api_key ? "API key required" : "no API key");
-    if (lam_agent_prompt_opts(agent)->history_names)
+    if (lam_agent_prompt_opts(agent)->history_elements == LAM_HISTORY_NAMES)
         fprintf(stderr,
-                "lam serve: warning: %s was trained with history names (--history-names); "
+                "lam serve: warning: %s was trained with history names (--history-elements names); "
                 "a request's history names only the elements still on its page "
-                "(docs/formats.md, \"History with names\")\n",
+                "(docs/formats.md, \"How a history line names its element\")\n",
                 name);
     fflush(stderr);
     int sig = 0;

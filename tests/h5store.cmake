@@ -21,9 +21,9 @@ set_tests_properties(h5store.tokenizer PROPERTIES FIXTURES_SETUP h5_tok FIXTURES
 set_tests_properties(h5store.build PROPERTIES FIXTURES_SETUP h5_file
                      FIXTURES_REQUIRED "h5_rec;h5_tok")
 add_test(NAME h5store.roundtrip COMMAND test_h5store roundtrip ${_h5_rec} ${_h5_out})
-# --history-names: the attribute, and every sample against its prompt rebuilt with the names
+# --history-elements names: the attribute, and every sample against its prompt rebuilt with the names
 add_test(NAME h5store.history_names
-         COMMAND sh -c "\"$1\" data build \"$2\" --tokenizer \"$3\" --history-names --max-seq 1536 --quiet --out \"$4\" && \"$5\" roundtrip_names \"$2\" \"$4\""
+         COMMAND sh -c "\"$1\" data build \"$2\" --tokenizer \"$3\" --history-elements names --max-seq 1536 --quiet --out \"$4\" && \"$5\" roundtrip_names \"$2\" \"$4\""
          sh $<TARGET_FILE:lam_cli> ${_h5_rec} ${_h5_tok} ${_h5_dir}/names.h5 $<TARGET_FILE:test_h5store>)
 add_test(NAME h5store.reject COMMAND test_h5store reject ${_h5_out} ${_h5_dir})
 add_test(NAME h5store.atomic COMMAND test_h5store atomic ${_h5_rec} ${_h5_tok} ${_h5_dir})

@@ -6,7 +6,7 @@
  *                       against its own observation (the independent validator of the
  *                       recording schema's rules); greedy answers are the same alone and in
  *                       the batch; sampled ones the same for the same stream
- *   names DATA.h5 DIR   a history_names model: the agent's prompt (its token count) is the
+ *   names DATA.h5 DIR   a history-names model: the agent's prompt (its token count) is the
  *                       training builder's text with the element names of the observations
  *                       the history was taken in (history_obs), or of the current one only;
  *                       a model without the option ignores history_obs
@@ -327,14 +327,14 @@ static void test_names(const char *data, const char *dir) {
     snprintf(ck[0], sizeof ck[0], "%s/random-plain.h5", dir);
     snprintf(ck[1], sizeof ck[1], "%s/random-names.h5", dir);
     random_checkpoint(data, ck[0], "{\"prompt\":{\"index_ids\":1}}");
-    random_checkpoint(data, ck[1], "{\"prompt\":{\"index_ids\":1,\"history_names\":1}}");
+    random_checkpoint(data, ck[1], "{\"prompt\":{\"index_ids\":1,\"history_elements\":1}}");
     lam_agent_opts ao;
     lam_agent_opts_default(&ao);
     ao.threads = 1, ao.max_seqs = 4;
     lam_agent *a[2];
     for (int k = 0; k < 2; k++) {
         OK(lam_agent_load(ck[k], &ao, &a[k], &err));
-        EXPECT(lam_agent_prompt_opts(a[k])->history_names == k);
+        EXPECT(lam_agent_prompt_opts(a[k])->history_elements == k); /* LAM_HISTORY_NAMES: 1 */
     }
     /* expert episodes: at each step the actions so far and copies of the observations they
      * were taken in */

@@ -5,8 +5,8 @@
  *                                     with 1 and 2 threads and compares the files byte for byte
  *   roundtrip RECORDINGS D.h5         every sample against an independent re-encoding of the
  *                                     whole prompt text; the mask covers exactly the target span
- *   roundtrip_names RECORDINGS D.h5   the same for a store built with --history-names: its
- *                                     attribute is set and most samples' histories name elements
+ *   roundtrip_names RECORDINGS D.h5   the same, built with --history-elements names: its
+ *                                     attribute says so and most samples' histories name elements
  *   reject D.h5 DIR                   truncated, random, foreign and malformed files fail cleanly
  *   atomic RECORDINGS TOK.json DIR    a failed build leaves no file and no temporary behind
  *   inspect D.h5                      `lam data inspect` runs and marks the masked part
@@ -159,7 +159,8 @@ static int cmd_build(const char *rec, const char *tok, const char *out) {
 }
 
 /* Every sample against the prompt rebuilt here and encoded whole. names: the store was built
- * with --history-names (its attribute says so, and history lines carry " // role name"). */
+ * with --history-elements names (its attribute says so, and history lines carry " // role name").
+ */
 static int cmd_roundtrip(const char *rec, const char *path, int names) {
     episodes E = load_episodes(rec);
     lam_h5_reader *r;
@@ -191,8 +192,8 @@ static int cmd_roundtrip(const char *rec, const char *path, int names) {
     po.obs_budget = (size_t)pa.obs_budget;
     CHECK(pa.index_ids == 1); /* the build's default: elements named by position */
     po.index_ids = pa.index_ids;
-    CHECK(pa.history_names == names);
-    po.history_names = pa.history_names;
+    CHECK(pa.history_elements == (names ? LAM_HISTORY_NAMES : LAM_HISTORY_IDS));
+    po.history_elements = pa.history_elements;
     int64_t named = 0; /* samples whose history names an element */
     lam_prompt p;
     lam_prompt_init(&p);
@@ -416,6 +417,13 @@ static void m_version(hid_t f) {
     H5Awrite(a, H5T_NATIVE_INT32, &v);
     H5Aclose(a);
 }
+static void m_history_elements(hid_t f) { /* a mode that does not exist */
+    hid_t g = H5Gopen2(f, "/meta", H5P_DEFAULT);
+    hid_t a = H5Aopen(g, "history_elements", H5P_DEFAULT);
+    int32_t v = 3;
+    H5Awrite(a, H5T_NATIVE_INT32, &v);
+    H5Aclose(a), H5Gclose(g);
+}
 static void m_format(hid_t f) {
     H5Adelete(f, "format");
 }
@@ -492,6 +500,8 @@ static int cmd_reject(const char *good, const char *dir) {
         {"offset out of range", m_offset_far, "outside /samples/tokens"},
         {"schema version 99", m_version, "schema_version 99"},
         {"no format attribute", m_format, "no \"format\" attribute"},
+        {"history_elements 3", m_history_elements,
+         "/meta attribute history_elements: is 3, not in 0..2"},
         {"fixed-length ids", m_ids_fixed, "/episodes/id: strings are not variable-length"},
     };
     for (size_t i = 0; i < sizeof ms / sizeof ms[0]; i++) {

@@ -5,9 +5,10 @@
  *   snapshot      a hand-made episode: the exact text (tree indentation, value, options,
  *                 checked, disabled, history, an example), and one simulator step printed
  *   history       the last K actions, most recent last, with the count of the others
- *   history_names with history_names, each history line ends with its element's role and name
- *                 as it was when the action was taken (from history_obs, else the current
- *                 observation); an element gone from the page is "-"; off: unchanged
+ *   history_elements  names: each history line ends with its element's role and name as it
+ *                 was when the action was taken (from history_obs, else the current
+ *                 observation), an element gone from the page is "-"; dash: the "-" alone;
+ *                 ids (the default): the gone element's id
  *   escape        markers inside user text are neutralized; a target holding "<|" is refused
  *   fixed_buffer  a caller's buffer: the same text, NOMEM with the size when too small
  *   reuse         once grown, building more prompts allocates nothing (pointers stay put)
@@ -325,7 +326,7 @@ static int history(void) {
 
 /* A three-page episode: a link that leaves its page, a field on the next page that stays, a
  * button that closes a dialog (gone afterwards), then the step whose prompt is read. */
-static int history_names(void) {
+static int history_elements(void) {
     lam_element p0[2] = {{"e1", LAM_ROLE_HEADING, "Home", NULL, NULL, 0, -1, 0, NULL},
                          {"e2", LAM_ROLE_LINK, "Deals \"<|x", NULL, NULL, 0, -1, 0, NULL}};
     lam_element p1[3] = {{"e5", LAM_ROLE_TEXTBOX, "City", NULL, NULL, 0, -1, 0, NULL},
@@ -351,7 +352,7 @@ static int history_names(void) {
     const lam_observation *hobs[4];
     lam_prompt_opts o;
     lam_prompt_opts_default(&o);
-    o.history_names = 1;
+    o.history_elements = LAM_HISTORY_NAMES;
     lam_error err = {0};
     lam_prompt_input in = lam_prompt_step_input(&ep, 3, hist, hobs);
     CHECK(in.history_obs == hobs && hobs[0] == &st[0].obs && hobs[2] == &st[2].obs, "obs");
@@ -373,12 +374,23 @@ static int history_names(void) {
     CHECK(lam_prompt_build(&p, &o, &in, &err) == LAM_OK, "%s", err.msg);
     CHECK(strstr(p.text, "\ntype e5 \"Oslo\" // textbox \"City\"\nclick e7 // button \"Close\"\n"),
           "ids:\n%s", p.text);
-    /* off: the history as before, whatever history_obs holds */
-    o.index_ids = 1, o.history_names = 0;
+    /* dash: positions, "-" for the gone ones, no names */
+    o.index_ids = 1, o.history_elements = LAM_HISTORY_DASH;
     CHECK(lam_prompt_build(&p, &o, &in, &err) == LAM_OK, "%s", err.msg);
-    CHECK(strstr(p.text, "<|history|>click e2\ntype 2 \"Oslo\"\nclick e7\n<|act|>"), "off:\n%s",
+    CHECK(strstr(p.text, "<|history|>click -\ntype 2 \"Oslo\"\nclick -\n<|act|>"), "dash:\n%s",
           p.text);
-    printf("history_names: each history line names its element as it was\n");
+    /* ids: the history as before, whatever history_obs holds */
+    o.history_elements = LAM_HISTORY_IDS;
+    CHECK(lam_prompt_build(&p, &o, &in, &err) == LAM_OK, "%s", err.msg);
+    CHECK(strstr(p.text, "<|history|>click e2\ntype 2 \"Oslo\"\nclick e7\n<|act|>"), "ids:\n%s",
+          p.text);
+    CHECK(lam_history_elements_parse("dash") == LAM_HISTORY_DASH &&
+              lam_history_elements_parse("names") == LAM_HISTORY_NAMES &&
+              lam_history_elements_parse("ids") == LAM_HISTORY_IDS &&
+              lam_history_elements_parse("name") == -1 &&
+              !strcmp(lam_history_elements_name(LAM_HISTORY_DASH), "dash"),
+          "names of the modes");
+    printf("history_elements: names, dash and ids as documented\n");
     lam_prompt_free(&p);
     return failures;
 }
@@ -707,17 +719,17 @@ int main(int argc, char **argv) {
         return 2;
     }
     const char *m = argv[1];
-    int r = !strcmp(m, "structure")       ? structure()
-            : !strcmp(m, "snapshot")      ? snapshot()
-            : !strcmp(m, "history")       ? history()
-            : !strcmp(m, "history_names") ? history_names()
-            : !strcmp(m, "escape")        ? escape()
-            : !strcmp(m, "fixed_buffer")  ? fixed_buffer()
-            : !strcmp(m, "reuse")         ? reuse()
-            : !strcmp(m, "cut_target")    ? cut_target()
-            : !strcmp(m, "cut_blind")     ? cut_blind()
-            : !strcmp(m, "cut_rate")      ? cut_rate()
-                                          : -1;
+    int r = !strcmp(m, "structure")          ? structure()
+            : !strcmp(m, "snapshot")         ? snapshot()
+            : !strcmp(m, "history")          ? history()
+            : !strcmp(m, "history_elements") ? history_elements()
+            : !strcmp(m, "escape")           ? escape()
+            : !strcmp(m, "fixed_buffer")     ? fixed_buffer()
+            : !strcmp(m, "reuse")            ? reuse()
+            : !strcmp(m, "cut_target")       ? cut_target()
+            : !strcmp(m, "cut_blind")        ? cut_blind()
+            : !strcmp(m, "cut_rate")         ? cut_rate()
+                                             : -1;
     if (r < 0) {
         fprintf(stderr, "unknown mode %s\n", m);
         return 2;

@@ -57,7 +57,7 @@ typedef struct {
     const lam_action *history; /* the episode's previous actions, oldest first */
     int n_history;
     /* NULL, or (n_history) the observation each history action was taken in (entries may be
-     * NULL): the element names of a history_names model (prompt.h); without them the request's
+     * NULL): the element names of a LAM_HISTORY_NAMES model (prompt.h); without them the request's
      * observation is searched */
     const lam_observation *const *history_obs;
     const lam_episode *const *examples; /* few-shot demonstrations (other episodes) */

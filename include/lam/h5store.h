@@ -24,17 +24,17 @@ extern "C" {
 
 /* How the samples were made (attributes of /meta). */
 typedef struct {
-    int32_t max_seq_len;   /* a sample longer than this many tokens was left out */
-    int32_t history_k;     /* previous actions shown */
-    int32_t shots;         /* few-shot examples per prompt (same app, train split, earlier) */
-    int64_t obs_budget;    /* bytes of element lines in a prompt (0: no cut) */
-    int32_t deflate;       /* deflate level of the datasets */
-    int64_t n_dropped;     /* steps without a sample: the target-blind cut left the target out */
-    int64_t n_too_long;    /* steps without a sample: over max_seq_len tokens */
-    int32_t index_ids;     /* prompts name elements by position (lam_prompt_opts.index_ids); an
-                              attribute files before it lack: read as 0 */
-    int32_t history_names; /* history lines name their elements (lam_prompt_opts.history_names);
-                              absent before it: read as 0 */
+    int32_t max_seq_len;      /* a sample longer than this many tokens was left out */
+    int32_t history_k;        /* previous actions shown */
+    int32_t shots;            /* few-shot examples per prompt (same app, train split, earlier) */
+    int64_t obs_budget;       /* bytes of element lines in a prompt (0: no cut) */
+    int32_t deflate;          /* deflate level of the datasets */
+    int64_t n_dropped;        /* steps without a sample: the target-blind cut left the target out */
+    int64_t n_too_long;       /* steps without a sample: over max_seq_len tokens */
+    int32_t index_ids;        /* prompts name elements by position (lam_prompt_opts.index_ids); an
+                                 attribute files before it lack: read as 0 */
+    int32_t history_elements; /* how history lines name elements (lam_history_elements); absent
+                                 before it: read as 0 */
 } lam_h5_params;
 
 /* One episode as stored. Strings are UTF-8; template_id and split may be NULL ("" stored). */

@@ -24,6 +24,15 @@ extern "C" {
 #define LAM_PROMPT_END     "<|end|>"
 #define LAM_PROMPT_EXAMPLE "<|example|>"
 
+/* How a history line names its element (lam_prompt_opts.history_elements). */
+typedef enum {
+    LAM_HISTORY_IDS = 0,   /* its position on the current page, or its recording id when the page
+                              lacks it (the default) */
+    LAM_HISTORY_NAMES = 1, /* as DASH, then the element's role and name as they were when the
+                              action was taken ("click - // link \"Older\"") */
+    LAM_HISTORY_DASH = 2,  /* its position, or "-" when the current page lacks it */
+} lam_history_elements;
+
 /* What a training prompt does when the target-blind cut leaves the target element out. */
 typedef enum {
     LAM_PROMPT_TARGET_DROP = 0, /* no sample (lam_prompt.dropped = 1): the default */
@@ -34,16 +43,17 @@ typedef struct {
     int index_ids;          /* elements named by their 1-based position in the observation ("button
                                \"Search\" [7]", "click 7") instead of their ids; default 1 (0: the ids) */
     int history_k;          /* the last K previous actions are shown; default 8 */
-    int history_names;      /* history lines end with the element's role and name as it was when
-                               the action was taken ("click 5 // link \"Older\""), and an element
-                               the current observation lacks is written "-" instead of its id;
-                               default 0 (the history names positions and ids only) */
+    int history_elements;   /* lam_history_elements; default LAM_HISTORY_IDS */
     size_t obs_budget;      /* bytes of element lines; 0: no cut; default 2048 */
     size_t examples_budget; /* bytes of few-shot examples; 0: no limit; default 2048 */
     lam_prompt_target_rule target_rule;
 } lam_prompt_opts;
 
 void lam_prompt_opts_default(lam_prompt_opts *o);
+/* "ids", "names", "dash" for a lam_history_elements value ("?" otherwise), and back (-1 when
+ * unknown). */
+const char *lam_history_elements_name(int m);
+int lam_history_elements_parse(const char *name);
 
 /* One sample's content. At inference target is NULL (n_target 0): the text ends after
  * <|act|>. examples are other episodes (of the same app), shown as task + actions. */
@@ -57,8 +67,8 @@ typedef struct {
     const lam_action *target; /* NULL at inference */
     int n_target;
     /* NULL, or (n_history) the observation each history action was taken in (entries may be
-     * NULL): where history_names finds an element's role and name; without one, the current
-     * observation is searched */
+     * NULL): where LAM_HISTORY_NAMES finds an element's role and name; without one, the
+     * current observation is searched */
     const lam_observation *const *history_obs;
 } lam_prompt_input;
 

@@ -74,7 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     o.obs_budget = (size_t)(data[1] % 8) * 256;
     o.examples_budget = (size_t)(data[2] % 4) * 512;
     o.index_ids = (data[2] >> 2) & 1;
-    o.history_names = (data[1] >> 3) & 1;
+    o.history_elements = ((data[1] >> 3) & 3) % 3;
     o.target_rule = data[3] & 1 ? LAM_PROMPT_TARGET_SWAP : LAM_PROMPT_TARGET_DROP;
     int self_example = (data[3] >> 1) & 1;
     size_t fixed_cap = (size_t)(data[3] >> 2) * 64; /* 0..4032 */
@@ -91,9 +91,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     lam_act_list_init(&parsed);
     int built = 0; /* prompts that built (LAM_FUZZ_VERBOSE prints it) */
     for (int s = 0; s < ep.n_steps; s++) {
-        /* the history's own observations, or (bit 4 of data[1]) the current one only */
+        /* the history's own observations, or (bit 5 of data[1]) the current one only */
         lam_prompt_input in =
-            lam_prompt_step_input(&ep, s, scratch, (data[1] >> 4) & 1 ? NULL : hobs);
+            lam_prompt_step_input(&ep, s, scratch, (data[1] >> 5) & 1 ? NULL : hobs);
         in.examples = examples, in.n_examples = self_example;
         for (int infer = 0; infer < 2; infer++) {
             if (infer) in.target = NULL, in.n_target = 0;
