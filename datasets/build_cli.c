@@ -666,9 +666,9 @@ static int inspect(const char *path, int n_show) {
     printf("%s: schema %d, %lld episodes, %lld steps, %lld samples, %lld tokens\n", path,
            c.schema_version, (long long)c.n_episodes, (long long)c.n_steps, (long long)c.n_samples,
            (long long)c.n_tokens);
-    printf("params: max_seq_len %d, history %d (elements: %s), shots %d, obs_budget %lld, element "
-           "ids %s, "
-           "deflate %d; steps without a sample: %lld dropped by the cut, %lld too long\n",
+    printf("params: max_seq_len %d, history %d (elements: %s), shots %d, obs_budget %lld, "
+           "element ids %s, deflate %d; steps without a sample: %lld dropped by the cut, %lld "
+           "too long\n",
            p.max_seq_len, p.history_k, lam_history_elements_name(p.history_elements), p.shots,
            (long long)p.obs_budget, p.index_ids ? "index" : "ids", p.deflate,
            (long long)p.n_dropped, (long long)p.n_too_long);

@@ -510,7 +510,7 @@ static lam_status history_line(sb *b, const lam_prompt_opts *o, const lam_prompt
     }
     const lam_element *now = lam_observation_find(in->obs, a->element);
     lam_action m = *a;
-    if (!now && o->index_ids) m.element = "-"; /* gone: its id would tell the model nothing */
+    if (!now && o->index_ids) m.element = "-"; /* gone from the page: "-" instead of its id */
     LAM_TRY(sb_actions_in(b, &m, 1, LAM_ACT_NO_END, 0, o->index_ids, in->obs, err));
     if (o->history_elements == LAM_HISTORY_NAMES) {
         const lam_observation *then = in->history_obs ? in->history_obs[h] : NULL;
