@@ -123,8 +123,7 @@ void lam_agent_free(lam_agent *a) {
     free(a);
 }
 
-/* The prompt options recorded by the trainer ("prompt" of the checkpoint's train JSON). */
-static void prompt_opts_from(const char *train_json, lam_prompt_opts *p) {
+void lam_agent_prompt_opts_from(const char *train_json, lam_prompt_opts *p) {
     lam_prompt_opts_default(p);
     json_t *j = json_loads(train_json, 0, NULL), *pr = j ? json_object_get(j, "prompt") : NULL;
     json_t *h = json_object_get(pr, "history_k"), *ob = json_object_get(pr, "obs_budget");
@@ -154,7 +153,7 @@ lam_status lam_agent_load(const char *checkpoint, const lam_agent_opts *o, lam_a
     a->max_seqs = o->max_seqs > 0 ? o->max_seqs : 16;
     a->random_policy = o->random_policy;
     a->copy = o->copy;
-    prompt_opts_from(ck.train_json, &a->popts);
+    lam_agent_prompt_opts_from(ck.train_json, &a->popts);
     lam_prompt_init(&a->prompt);
     if (!ck.tokenizer_json[0]) {
         st = lam_error_set(err, LAM_ERR_INVALID, "%s: the checkpoint holds no tokenizer",

@@ -182,19 +182,12 @@ lam_status lam_improve(const lam_improve_opts *o, json_t **table, lam_error *err
     lam_build_opts bo;
     lam_build_opts_default(&bo);
     bo.tokenizer = tok, bo.quiet = 1;
+    /* the rounds' data is built as the starting model's was */
+    lam_prompt_opts po;
+    lam_agent_prompt_opts_from(start.train_json, &po);
+    bo.history_k = po.history_k, bo.obs_budget = po.obs_budget;
+    bo.index_ids = po.index_ids, bo.history_elements = po.history_elements;
     json_t *tj = json_loads(start.train_json, 0, NULL), *pr = json_object_get(tj, "prompt");
-    if (json_is_integer(json_object_get(pr, "history_k")))
-        bo.history_k = (int)json_integer_value(json_object_get(pr, "history_k"));
-    if (json_is_integer(json_object_get(pr, "obs_budget")))
-        bo.obs_budget = (size_t)json_integer_value(json_object_get(pr, "obs_budget"));
-    /* a checkpoint from before index ids were recorded was trained on raw ids */
-    bo.index_ids = json_is_integer(json_object_get(pr, "index_ids"))
-                       ? (int)json_integer_value(json_object_get(pr, "index_ids"))
-                       : 0;
-    json_t *he = json_object_get(pr, "history_elements");
-    if (json_is_integer(he) && json_integer_value(he) >= 0 &&
-        json_integer_value(he) <= LAM_HISTORY_DASH)
-        bo.history_elements = (int)json_integer_value(he);
     if (json_is_integer(json_object_get(pr, "max_seq_len")))
         bo.max_seq_len = (int)json_integer_value(json_object_get(pr, "max_seq_len"));
     json_decref(tj);

@@ -46,6 +46,9 @@ lam_status lam_agent_load(const char *checkpoint, const lam_agent_opts *o, lam_a
 void lam_agent_free(lam_agent *a);
 const lam_config *lam_agent_config(const lam_agent *a);
 const lam_tok *lam_agent_tokenizer(const lam_agent *a);
+/* The prompt options recorded by the trainer ("prompt" of a checkpoint's train JSON): defaults
+ * for what it lacks, but index_ids 0 (a checkpoint from before it was trained on the ids). */
+void lam_agent_prompt_opts_from(const char *train_json, lam_prompt_opts *p);
 /* The prompt options the agent builds prompts with (those the model was trained with). */
 const lam_prompt_opts *lam_agent_prompt_opts(const lam_agent *a);
 int lam_agent_max_seqs(const lam_agent *a);
