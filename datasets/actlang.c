@@ -203,8 +203,28 @@ static void put_quoted(out_buf *o, const char *s) {
     put(o, "\"", 1);
 }
 
-lam_status lam_act_print(const lam_action *a, int n, unsigned flags, char *buf, size_t cap,
-                         size_t *len, lam_error *err) {
+size_t lam_act_label_len(const char *name) {
+    if (!name) return 0;
+    size_t k = 0;
+    while (name[k] && k < LAM_ACT_LABEL_MAX && !(name[k] == '<' && name[k + 1] == '|')) k++;
+    if (name[k] && k == LAM_ACT_LABEL_MAX) /* cut: back to the start of a UTF-8 character */
+        while (k > 0 && ((unsigned char)name[k] & 0xc0) == 0x80) k--;
+    return k;
+}
+
+/* The label of an element: `"` + the first lam_act_label_len bytes of name, escaped + `"`. */
+static void put_label(out_buf *o, const char *name) {
+    size_t k = lam_act_label_len(name);
+    char small[LAM_ACT_LABEL_MAX + 1];
+    if (k) memcpy(small, name, k);
+    small[k] = 0;
+    put_quoted(o, small);
+    put(o, " ", 1);
+}
+
+static lam_status print_actions(const lam_action *a, const char *const *labels, int n,
+                                unsigned flags, char *buf, size_t cap, size_t *len,
+                                lam_error *err) {
     out_buf o = {buf, cap, 0};
     if (len) *len = 0;
     if (n < 1 || !a)
@@ -217,16 +237,13 @@ lam_status lam_act_print(const lam_action *a, int n, unsigned flags, char *buf, 
                                  lam_action_name(a[i].type), field, msg);
         if (i) puts_(&o, LAM_ACT_SEP);
         puts_(&o, lam_action_name(a[i].type));
-        switch (a[i].type) {
-        case LAM_ACT_SCROLL: /* scroll DIR [ELEM] */
+        if (a[i].type == LAM_ACT_SCROLL) puts_(&o, " "), puts_(&o, a[i].value); /* scroll DIR */
+        if (a[i].element) {
             puts_(&o, " ");
-            puts_(&o, a[i].value);
-            if (a[i].element) puts_(&o, " "), puts_(&o, a[i].element);
-            break;
-        default:
-            if (a[i].element) puts_(&o, " "), puts_(&o, a[i].element);
-            if (a[i].value) puts_(&o, " "), put_quoted(&o, a[i].value);
+            if (labels) put_label(&o, labels[i]);
+            puts_(&o, a[i].element);
         }
+        if (a[i].value && a[i].type != LAM_ACT_SCROLL) puts_(&o, " "), put_quoted(&o, a[i].value);
     }
     if (!(flags & LAM_ACT_NO_END)) puts_(&o, " " LAM_ACT_END);
     if (len) *len = o.len;
@@ -235,6 +252,18 @@ lam_status lam_act_print(const lam_action *a, int n, unsigned flags, char *buf, 
                              o.len + 1, cap);
     buf[o.len] = 0;
     return LAM_OK;
+}
+
+lam_status lam_act_print(const lam_action *a, int n, unsigned flags, char *buf, size_t cap,
+                         size_t *len, lam_error *err) {
+    return print_actions(a, NULL, n, flags, buf, cap, len, err);
+}
+
+lam_status lam_act_print_labelled(const lam_action *a, const char *const *labels, int n,
+                                  unsigned flags, char *buf, size_t cap, size_t *len,
+                                  lam_error *err) {
+    if (!labels) return lam_error_set(err, LAM_ERR_INVALID, "action text: no labels");
+    return print_actions(a, labels, n, flags, buf, cap, len, err);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -358,6 +387,18 @@ static lam_status parse_quoted(parser *p, char **out, int nonempty, const char *
     return LAM_OK;
 }
 
+/* An element id, after an optional label (`"Search" 7`: the element's name, which the parser
+ * reads and drops). */
+static lam_status parse_elem(parser *p, char **out, const char *what) {
+    if (p->i < p->n && p->s[p->i] == '"') {
+        char *label;
+        LAM_TRY(parse_quoted(p, &label, 0, "an element's label"));
+        skip_ws(p);
+        return parse_id(p, out, "an element id after the label (a quoted name before an id)");
+    }
+    return parse_id(p, out, what);
+}
+
 static lam_status parse_action(parser *p) {
     char g[24], name[16];
     size_t at = p->i, k = word_len(p);
@@ -392,13 +433,13 @@ static lam_status parse_action(parser *p) {
         if (!need_ws(p))
             return fail(p, p->i, "expected a space after \"%s\" (got %s)", an,
                         got(p, p->i, g, sizeof g));
-        LAM_TRY(parse_id(p, &a->element, what));
+        LAM_TRY(parse_elem(p, &a->element, what));
         if (a->type == LAM_ACT_CLICK || a->type == LAM_ACT_HOVER) break;
         skip_ws(p);
         snprintf(what, sizeof what, "the value of \"%s\"", an);
         LAM_TRY(parse_quoted(p, &a->value, 0, what));
         break;
-    case LAM_ACT_PRESS:
+    case LAM_ACT_PRESS: {
         skip_ws(p);
         if (p->i < p->n && p->s[p->i] != '"') {
             if (p->i == at + k)
@@ -406,9 +447,24 @@ static lam_status parse_action(parser *p) {
                             got(p, p->i, g, sizeof g));
             LAM_TRY(parse_id(p, &a->element, "a quoted key name or an element id after \"press\""));
             skip_ws(p);
+            LAM_TRY(parse_quoted(p, &a->value, 1, "a key name after \"press\""));
+            break;
         }
-        LAM_TRY(parse_quoted(p, &a->value, 1, "a key name after \"press\""));
+        /* "KEY", or "LABEL" ID "KEY": the quoted text is a label when an id follows it */
+        size_t open = p->i;
+        LAM_TRY(parse_quoted(p, &a->value, 0, "a key name after \"press\""));
+        skip_ws(p);
+        if (p->i < p->n && id_byte((unsigned char)p->s[p->i])) {
+            LAM_TRY(parse_id(p, &a->element, "an element id"));
+            skip_ws(p);
+            LAM_TRY(parse_quoted(p, &a->value, 1, "a key name after \"press\""));
+        } else if (!*a->value) {
+            if (p->i == p->n) /* maybe the empty label of press "" ID "KEY" */
+                return fail(p, p->n, "expected an element id after the label (got end of text)");
+            return fail(p, open, "expected a key name after \"press\", not empty (got \"\")");
+        }
         break;
+    }
     case LAM_ACT_SCROLL: {
         if (!need_ws(p))
             return fail(p, p->i, "expected a space after \"scroll\" (got %s)",
@@ -427,10 +483,10 @@ static lam_status parse_action(parser *p) {
         p->i += d;
         size_t before = p->i;
         skip_ws(p);
-        if (p->i < p->n && id_byte((unsigned char)p->s[p->i])) {
-            if (p->i == before) /* cannot happen: the direction word would have taken it */
+        if (p->i < p->n && (id_byte((unsigned char)p->s[p->i]) || p->s[p->i] == '"')) {
+            if (p->i == before && p->s[p->i] != '"') /* cannot happen: the direction took it */
                 return fail(p, p->i, "expected a space after the direction");
-            LAM_TRY(parse_id(p, &a->element, "an element id"));
+            LAM_TRY(parse_elem(p, &a->element, "an element id"));
         }
         break;
     }

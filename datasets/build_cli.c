@@ -343,6 +343,7 @@ lam_status lam_data_build(const lam_build_opts *o, lam_build_stats *stats, lam_e
     B.po.obs_budget = o->obs_budget;
     B.po.index_ids = o->index_ids;
     B.po.history_elements = o->history_elements;
+    B.po.target_names = o->target_names;
     char *json = NULL;
     size_t json_len = 0;
     lam_status st = read_file_text(o->tokenizer, &json, &json_len, err);
@@ -409,9 +410,9 @@ lam_status lam_data_build(const lam_build_opts *o, lam_build_stats *stats, lam_e
         lam_jsonl_close(&rd);
     }
     if (st != LAM_OK) goto done;
-    lam_h5_params p = {o->max_seq_len,         o->history_k, o->shots,
-                       (int64_t)o->obs_budget, o->deflate,   stats->dropped,
-                       stats->too_long,        o->index_ids, o->history_elements};
+    lam_h5_params p = {o->max_seq_len,      o->history_k,   o->shots,        (int64_t)o->obs_budget,
+                       o->deflate,          stats->dropped, stats->too_long, o->index_ids,
+                       o->history_elements, o->target_names};
     st = lam_h5_writer_commit(B.w, &p, err);
     B.w = NULL;
     struct stat sb;
@@ -460,6 +461,8 @@ static const char *build_usage =
     "                      its recording id once the page lacks it), dash (\"-\" instead of\n"
     "                      that id), names (dash, then its role and name as they were:\n"
     "                      \"click - // link \\\"Older\\\"\")                [ids]\n"
+    "  --target-names      targets name each element before its position\n"
+    "                      (\"click \\\"Search\\\" 7\"): the model names what it points at [off]\n"
     "  --deflate L         compression level 0..9                         [1]\n"
     "  --threads N         OpenMP threads (0: default)                     [0]\n"
     "  -q, --quiet         no progress\n"
@@ -541,6 +544,10 @@ int lam_data_build_main(int argc, char **argv) {
                 goto out;
             }
             o.history_elements = m;
+            continue;
+        }
+        if (!strcmp(a, "--target-names")) {
+            o.target_names = 1;
             continue;
         }
         if ((r = flag_val(argc, argv, &i, "--element-ids", &v)) != 0) {
@@ -667,11 +674,12 @@ static int inspect(const char *path, int n_show) {
            c.schema_version, (long long)c.n_episodes, (long long)c.n_steps, (long long)c.n_samples,
            (long long)c.n_tokens);
     printf("params: max_seq_len %d, history %d (elements: %s), shots %d, obs_budget %lld, "
-           "element ids %s, deflate %d; steps without a sample: %lld dropped by the cut, %lld "
+           "element ids %s%s, deflate %d; steps without a sample: %lld dropped by the cut, %lld "
            "too long\n",
            p.max_seq_len, p.history_k, lam_history_elements_name(p.history_elements), p.shots,
-           (long long)p.obs_budget, p.index_ids ? "index" : "ids", p.deflate,
-           (long long)p.n_dropped, (long long)p.n_too_long);
+           (long long)p.obs_budget, p.index_ids ? "index" : "ids",
+           p.target_names ? ", targets named" : "", p.deflate, (long long)p.n_dropped,
+           (long long)p.n_too_long);
     printf("tokenizer: %zu bytes of tokenizer.json, %d ids\n", jl, lam_tok_n_ids(tok));
     for (int32_t i = 0; i < c.n_sources; i++) {
         const char *name, *sha;

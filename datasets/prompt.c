@@ -16,6 +16,7 @@ void lam_prompt_opts_default(lam_prompt_opts *o) {
     o->index_ids = 1;
     o->history_k = 8;
     o->history_elements = LAM_HISTORY_IDS;
+    o->target_names = 0;
     o->obs_budget = 2048;
     o->examples_budget = 2048;
     o->target_rule = LAM_PROMPT_TARGET_DROP;
@@ -108,17 +109,19 @@ static void sb_text(sb *b, const char *s, int mode) {
 
 /* Actions in the action language (lam_act_print), with "<|" escaped as in sb_text unless
  * exact (the target). */
-static lam_status sb_actions(sb *b, const lam_action *a, int n, unsigned flags, int exact,
-                             lam_error *err) {
+static lam_status sb_actions(sb *b, const lam_action *a, const char *const *labels, int n,
+                             unsigned flags, int exact, lam_error *err) {
     size_t need;
-    lam_status st = lam_act_print(a, n, flags, NULL, 0, &need, err);
+    lam_status st = labels ? lam_act_print_labelled(a, labels, n, flags, NULL, 0, &need, err)
+                           : lam_act_print(a, n, flags, NULL, 0, &need, err);
     if (st != LAM_OK && st != LAM_ERR_NOMEM) return st;
     if (!sb_room(b, need)) {
         b->len += need;
         return LAM_OK;
     }
     char *at = b->buf + b->len;
-    LAM_TRY(lam_act_print(a, n, flags, at, need + 1, &need, err));
+    LAM_TRY(labels ? lam_act_print_labelled(a, labels, n, flags, at, need + 1, &need, err)
+                   : lam_act_print(a, n, flags, at, need + 1, &need, err));
     size_t k = 0;
     for (size_t i = 0; i + 1 < need; i++) k += at[i] == '<' && at[i + 1] == '|';
     if (k && exact)
@@ -144,27 +147,32 @@ static lam_status sb_actions(sb *b, const lam_action *a, int n, unsigned flags, 
 
 /* The actions a[0..n) printed with each element as its index in obs (index_ids: "7" for the
  * seventh element) when obs has it; an element obs lacks (a history action on an earlier page)
- * keeps its id. */
+ * keeps its id. With labels (the target of a target_names prompt), each element id is preceded
+ * by the element's name in obs (lam_act_print_labelled). */
 #define MAX_MAPPED 64
 static lam_status sb_actions_in(sb *b, const lam_action *a, int n, unsigned flags, int exact,
-                                int index_ids, const lam_observation *obs, lam_error *err) {
-    if (!index_ids || !obs) return sb_actions(b, a, n, flags, exact, err);
+                                int index_ids, int labels, const lam_observation *obs,
+                                lam_error *err) {
+    if ((!index_ids && !labels) || !obs) return sb_actions(b, a, NULL, n, flags, exact, err);
     lam_action m[MAX_MAPPED];
     char idx[MAX_MAPPED][16];
+    const char *names[MAX_MAPPED];
     if (n > MAX_MAPPED)
         return lam_error_set(err, LAM_ERR_INVALID, "prompt: %d actions at once; at most %d", n,
                              MAX_MAPPED);
     for (int k = 0; k < n; k++) {
         m[k] = a[k];
+        names[k] = NULL;
         if (!a[k].element) continue;
         for (int j = 0; j < obs->n_elements; j++)
             if (obs->elements[j].id && !strcmp(obs->elements[j].id, a[k].element)) {
                 snprintf(idx[k], sizeof idx[k], "%d", j + 1);
-                m[k].element = idx[k];
+                if (index_ids) m[k].element = idx[k];
+                names[k] = obs->elements[j].name;
                 break;
             }
     }
-    return sb_actions(b, m, n, flags, exact, err);
+    return sb_actions(b, m, labels ? names : NULL, n, flags, exact, err);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -504,14 +512,14 @@ static lam_status history_line(sb *b, const lam_prompt_opts *o, const lam_prompt
                                lam_error *err) {
     const lam_action *a = &in->history[h];
     if (o->history_elements == LAM_HISTORY_IDS || !a->element) {
-        LAM_TRY(sb_actions_in(b, a, 1, LAM_ACT_NO_END, 0, o->index_ids, in->obs, err));
+        LAM_TRY(sb_actions_in(b, a, 1, LAM_ACT_NO_END, 0, o->index_ids, 0, in->obs, err));
         sb_put(b, "\n", 1);
         return LAM_OK;
     }
     const lam_element *now = lam_observation_find(in->obs, a->element);
     lam_action m = *a;
     if (!now && o->index_ids) m.element = "-"; /* gone from the page: "-" instead of its id */
-    LAM_TRY(sb_actions_in(b, &m, 1, LAM_ACT_NO_END, 0, o->index_ids, in->obs, err));
+    LAM_TRY(sb_actions_in(b, &m, 1, LAM_ACT_NO_END, 0, o->index_ids, 0, in->obs, err));
     if (o->history_elements == LAM_HISTORY_NAMES) {
         const lam_observation *then = in->history_obs ? in->history_obs[h] : NULL;
         const lam_element *e = then ? lam_observation_find(then, a->element) : NULL;
@@ -529,7 +537,7 @@ static lam_status example(sb *b, const lam_episode *ex, int k, int index_ids, la
     for (int s = 0; s < ex->n_steps; s++) {
         const lam_action *a = &ex->steps[s].action;
         lam_status st =
-            sb_actions_in(b, a, 1, LAM_ACT_NO_END, 0, index_ids, &ex->steps[s].obs, err);
+            sb_actions_in(b, a, 1, LAM_ACT_NO_END, 0, index_ids, 0, &ex->steps[s].obs, err);
         if (st != LAM_OK) return lam_error_prefix(err, "examples[%d].steps[%d]", k, s), st;
         const lam_element *e =
             a->element ? lam_observation_find(&ex->steps[s].obs, a->element) : NULL;
@@ -646,7 +654,8 @@ lam_status lam_prompt_build(lam_prompt *p, const lam_prompt_opts *o, const lam_p
     sb_str(&b, LAM_PROMPT_ACT);
     p->target_begin = p->target_end = b.len;
     if (in->target && in->n_target > 0) {
-        LAM_TRY(sb_actions_in(&b, in->target, in->n_target, 0, 1, o->index_ids, obs, err));
+        LAM_TRY(sb_actions_in(&b, in->target, in->n_target, 0, 1, o->index_ids, o->target_names,
+                              obs, err));
         p->target_end = b.len;
         sb_str(&b, LAM_PROMPT_END);
     }

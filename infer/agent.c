@@ -134,6 +134,8 @@ void lam_agent_prompt_opts_from(const char *train_json, lam_prompt_opts *p) {
     if (json_is_integer(he) && json_integer_value(he) >= 0 &&
         json_integer_value(he) <= LAM_HISTORY_DASH)
         p->history_elements = (int)json_integer_value(he);
+    json_t *tn = json_object_get(pr, "target_names");
+    p->target_names = json_is_integer(tn) && json_integer_value(tn) != 0;
     if (json_is_integer(h) && json_integer_value(h) >= 0) p->history_k = (int)json_integer_value(h);
     if (json_is_integer(ob) && json_integer_value(ob) >= 0)
         p->obs_budget = (size_t)json_integer_value(ob);
@@ -371,6 +373,7 @@ lam_status lam_agent_submit(lam_agent *a, const lam_act_req *req, lam_act_res *r
     lam_gram_opts_default(&go);
     if (req->max_actions > 0) go.max_actions = req->max_actions;
     go.types = req->types;
+    go.labels = a->popts.target_names;
     int copy = req->copy < 0 ? a->copy : req->copy;
     if (copy) {
         go.copy = LAM_GRAM_COPY_VALUES;

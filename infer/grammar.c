@@ -165,6 +165,10 @@ struct lam_gram_seq {
     char dates[LAM_GRAM_MAX_DATES][11]; /* (n_dates) those ISO dates, distinct */
     int n_dates;
     size_t cap_src, cap_nend, cap_sa, cap_tmp;
+    int labels;     /* element ids are preceded by their label (lam_gram_opts.labels) */
+    uint8_t *later; /* (n_elements) labels: an earlier element has the same id */
+    char *key;      /* labels: one element's trie key, `"LABEL" ID` */
+    size_t cap_later, cap_key;
 };
 
 /* Whether action t needs a non-empty value (the form rules of actlang.c). */
@@ -381,8 +385,9 @@ static int step(const lam_gram_seq *s, const gst *q, uint8_t b, gst *o) {
         return 1;
     }
     case P_ID: {
-        if (b == ' ') {
-            if (q->node == 0 || !(s->idn[q->node].term & ABIT(q->act))) return 0;
+        /* a complete id; a space inside a key is that of a label (`"Search" 7`): a key that
+         * ends never goes on with a space */
+        if (b == ' ' && q->node && (s->idn[q->node].term & ABIT(q->act))) {
             after_id(s, o, q->node, q->act);
             return 1;
         }
@@ -873,6 +878,7 @@ void lam_gram_opts_default(lam_gram_opts *o) {
     o->copy = 0;
     o->copy_text = NULL;
     o->copy_page = ~0u;
+    o->labels = 0;
 }
 
 lam_status lam_gram_seq_new(const lam_grammar *g, lam_gram_seq **out, lam_error *err) {
@@ -898,6 +904,8 @@ void lam_gram_seq_free(lam_gram_seq *s) {
     free(s->bits);
     free(s->src);
     free(s->nend);
+    free(s->later);
+    free(s->key);
     free(s->sa);
     free(s->tmp);
     free(s);
@@ -1166,12 +1174,14 @@ static lam_status build_copy(lam_gram_seq *s, const lam_observation *obs, const 
     return LAM_OK;
 }
 
-/* The actions element el allows as the one that owns its id (lam_act_check's rules). */
-static uint16_t element_actions(const lam_element *el) {
+/* The actions element el allows as the one that owns its id (lam_act_check's rules); with labels
+ * not press (its `press "LABEL" ID "KEY"` would begin as `press "KEY"` does). */
+static uint16_t element_actions(const lam_element *el, int labels) {
     if (el->disabled) return 0;
     uint16_t m = 0;
     for (int t = 0; t < LAM_ACT_COUNT; t++)
-        if (lam_action_element_rule((lam_action_type)t) != 0 && lam_role_allows(el->role, t))
+        if (lam_action_element_rule((lam_action_type)t) != 0 && lam_role_allows(el->role, t) &&
+            !(labels && t == LAM_ACT_PRESS))
             m |= ABIT(t);
     if (m & ABIT(LAM_ACT_SELECT)) {
         int any = 0;
@@ -1179,6 +1189,32 @@ static uint16_t element_actions(const lam_element *el) {
         if (!any) m &= (uint16_t)~ABIT(LAM_ACT_SELECT);
     }
     return m;
+}
+
+/* The bytes of element el's trie key: its id, or with labels `"LABEL" ID` (the label as
+ * lam_act_print_labelled writes it) in s->key. */
+static size_t key_len(const lam_element *el, int labels) {
+    size_t n = strlen(el->id);
+    if (!labels) return n;
+    size_t k = lam_act_label_len(el->name);
+    n += 3 + k;
+    for (size_t i = 0; i < k; i++)
+        n += el->name[i] == '"' || el->name[i] == '\\' || el->name[i] == '\n';
+    return n;
+}
+static const char *key_of(lam_gram_seq *s, const lam_element *el) {
+    if (!s->labels) return el->id;
+    char *d = s->key;
+    size_t k = lam_act_label_len(el->name);
+    *d++ = '"';
+    for (size_t i = 0; i < k; i++) {
+        char c = el->name[i];
+        if (c == '"' || c == '\\' || c == '\n') *d++ = '\\', c = c == '\n' ? 'n' : c;
+        *d++ = c;
+    }
+    *d++ = '"', *d++ = ' ';
+    strcpy(d, el->id);
+    return s->key;
 }
 
 lam_status lam_gram_seq_begin(lam_gram_seq *s, const lam_observation *obs, const lam_gram_opts *o,
@@ -1201,15 +1237,17 @@ lam_status lam_gram_seq_begin(lam_gram_seq *s, const lam_observation *obs, const
         return lam_error_set(err, LAM_ERR_INVALID,
                              "lam_gram_seq_begin: max_value_bytes %d is outside [0, %d]",
                              o->max_value_bytes, LAM_GRAM_MAX_VALUE_BYTES);
+    int labels = o->labels != 0;
     /* Sizes first: trie nodes, option nodes and the longest text. */
-    size_t id_nodes = 1, opt_nodes = 0, max_id = 0, max_q = 0;
+    size_t id_nodes = 1, plain_nodes = 1, opt_nodes = 0, max_id = 0, max_q = 0;
     for (int j = 0; j < obs->n_elements; j++) {
         const lam_element *el = &obs->elements[j];
         if (!el->id || !lam_act_id_ok(el->id)) continue;
-        size_t n = strlen(el->id);
+        size_t n = key_len(el, labels);
         id_nodes += n;
+        plain_nodes += strlen(el->id);
         if (n > max_id) max_id = n;
-        if (!(element_actions(el) & ABIT(LAM_ACT_SELECT))) continue;
+        if (!(element_actions(el, labels) & ABIT(LAM_ACT_SELECT))) continue;
         opt_nodes++;
         for (int k = 0; k < el->n_options; k++) {
             if (!el->options[k]) continue;
@@ -1225,28 +1263,45 @@ lam_status lam_gram_seq_begin(lam_gram_seq *s, const lam_observation *obs, const
     size_t val_q = 2 * (size_t)o->max_value_bytes + 2;
     size_t per_action = 16 + max_id + (max_q > val_q ? max_q : val_q);
     size_t text_cap = (size_t)o->max_actions * (per_action + 3) + 8;
+    if (plain_nodes > id_nodes) id_nodes = plain_nodes; /* labels: the ids' trie comes first */
+    size_t n_el = obs->n_elements > 0 ? (size_t)obs->n_elements : 1;
     if (!grow((void **)&s->idn, &s->cap_idn, id_nodes, sizeof *s->idn) ||
         !grow((void **)&s->opn, &s->cap_opn, opt_nodes ? opt_nodes : 1, sizeof *s->opn) ||
-        !grow((void **)&s->text, &s->cap, text_cap, 1))
+        !grow((void **)&s->text, &s->cap, text_cap, 1) ||
+        (labels && (!grow((void **)&s->later, &s->cap_later, n_el, 1) ||
+                    !grow((void **)&s->key, &s->cap_key, max_id + 1, 1))))
         return lam_error_set(err, LAM_ERR_NOMEM,
                              "lam_gram_seq_begin: out of memory (%zu id nodes, %zu option nodes, "
                              "%zu text bytes)",
                              id_nodes, opt_nodes, text_cap);
+    s->labels = labels;
     s->n_idn = 1;
     s->idn[0] = (idnode){-1, -1, -1, 0, 0, 0, 0};
     s->n_opn = 0;
+    if (labels) { /* which elements repeat an earlier one's id, from a trie of the ids alone */
+        for (int j = 0; j < obs->n_elements; j++) {
+            const lam_element *el = &obs->elements[j];
+            if (!el->id || !lam_act_id_ok(el->id)) continue;
+            int32_t u = id_insert(s, el->id);
+            s->later[j] = s->idn[u].claimed;
+            s->idn[u].claimed = 1;
+        }
+        s->n_idn = 1;
+        s->idn[0] = (idnode){-1, -1, -1, 0, 0, 0, 0};
+    }
     for (int j = 0; j < obs->n_elements; j++) {
         const lam_element *el = &obs->elements[j];
-        if (!el->id || !lam_act_id_ok(el->id)) continue;
-        int32_t u = id_insert(s, el->id);
+        if (!el->id || !lam_act_id_ok(el->id) || (labels && s->later[j])) continue;
+        const char *key = key_of(s, el);
+        int32_t u = id_insert(s, key);
         if (s->idn[u].claimed) continue; /* a repeated id: the first element decides */
         s->idn[u].claimed = 1;
-        uint16_t m = element_actions(el);
+        uint16_t m = element_actions(el, labels);
         s->idn[u].term = m;
         if (!m) continue;
         int32_t v = 0;
         s->idn[0].below |= m;
-        for (const uint8_t *p = (const uint8_t *)el->id; *p; p++) {
+        for (const uint8_t *p = (const uint8_t *)key; *p; p++) {
             for (v = s->idn[v].child; s->idn[v].byte != *p; v = s->idn[v].sibling) {
             }
             s->idn[v].below |= m;
@@ -1449,7 +1504,8 @@ static void describe(const lam_gram_seq *s, const gst *q, char *buf, size_t cap)
         snprintf(buf, cap, "up or down after \"scroll\"");
         return;
     case P_ID:
-        snprintf(buf, cap, "%s element id that allows %s%s", q->node ? "more of an" : "an", an,
+        snprintf(buf, cap, "%s element %s that allows %s%s", q->node ? "more of an" : "an",
+                 s->labels ? "label and id" : "id", an,
                  q->node && (s->idn[q->node].term & ABIT(q->act)) ? ", or a space after it" : "");
         return;
     case P_QUOTE:

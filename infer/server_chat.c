@@ -666,6 +666,24 @@ json_t *lam_chat_chunk_usage(const char *id, const char *model, long long create
                      prompt_tokens + completion_tokens);
 }
 
+/* 1 when text[0..n) is printed[0..m) with element labels (`"Search" ` after a space, which the
+ * printer of unlabelled text never writes) before some of its ids. */
+static int same_but_labels(const char *printed, size_t m, const char *text, size_t n) {
+    size_t i = 0, j = 0;
+    while (i < m && j < n) {
+        if (printed[i] == text[j]) {
+            i++, j++;
+            continue;
+        }
+        if (text[j] != '"' || printed[i] == '"' || j == 0 || text[j - 1] != ' ') return 0;
+        for (j++; j < n && text[j] != '"'; j++) /* the label, then one space */
+            if (text[j] == '\\') j++;
+        if (j + 1 >= n || text[j + 1] != ' ') return 0;
+        j += 2;
+    }
+    return i == m && j == n;
+}
+
 int lam_chat_complete_actions(const char *text, size_t len, lam_act_list *out) {
     lam_act_list_clear(out);
     size_t end = 0; /* the end of the last complete action */
@@ -695,11 +713,11 @@ int lam_chat_complete_actions(const char *text, size_t len, lam_act_list *out) {
     memcpy(buf + end, " <end>", 6);
     lam_error e;
     lam_status st = lam_act_parse(buf, end + 6, out, NULL, &e);
-    /* canonical: the actions print back to exactly text[0..end) */
+    /* canonical: the actions print back to exactly text[0..end), but for element labels */
     size_t plen = 0;
     if (st == LAM_OK)
         st = lam_act_print(out->items, out->n, LAM_ACT_NO_END, buf, end + 7, &plen, &e);
-    if (st == LAM_OK && (plen != end || memcmp(buf, text, end))) st = LAM_ERR_INVALID;
+    if (st == LAM_OK && !same_but_labels(buf, plen, text, end)) st = LAM_ERR_INVALID;
     free(buf);
     if (st != LAM_OK) lam_act_list_clear(out);
     return st == LAM_OK ? out->n : -1;

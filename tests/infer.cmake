@@ -16,6 +16,8 @@ add_test(NAME infer.act_valid COMMAND test_agent valid ${CMAKE_CURRENT_BINARY_DI
          ${CMAKE_CURRENT_BINARY_DIR}/train)
 add_test(NAME infer.act_valid_index COMMAND test_agent valid
          ${CMAKE_CURRENT_BINARY_DIR}/train/d.h5 ${CMAKE_CURRENT_BINARY_DIR}/train index)
+add_test(NAME infer.act_valid_labels COMMAND test_agent valid
+         ${CMAKE_CURRENT_BINARY_DIR}/train/d.h5 ${CMAKE_CURRENT_BINARY_DIR}/train labels)
 add_test(NAME infer.history_names COMMAND test_agent names ${CMAKE_CURRENT_BINARY_DIR}/train/d.h5
          ${CMAKE_CURRENT_BINARY_DIR}/train)
 add_test(NAME infer.metrics COMMAND test_agent metrics)

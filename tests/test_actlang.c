@@ -10,6 +10,11 @@
  *   check             validation against an observation: each rule and its message
  *   json              the JSON mapping: exact text, round trips, errors naming the field
  *   print_errors      unprintable actions and small buffers
+ *   labels            element labels (`click "Search" 7`): the label rule's exact lengths,
+ *                     the exact labelled text, and for thousands of random lists with random
+ *                     names: the labelled text parses to the same actions, every proper prefix
+ *                     fails exactly at its end, each label is the name's longest allowed
+ *                     prefix (checked by a rule written here, not the library's)
  * The independent reference for the round trips is the action structs themselves (compared
  * field by field) and, for the loose-spacing texts, a second writer in this file. */
 #define _POSIX_C_SOURCE 200809L
@@ -316,7 +321,16 @@ static int parse_errors(void) {
          "(got 't')"},
         {"type e1 \"a\\", 11, "expected an escape"},
         {"type e1 \"a\nb\" <end>", 10, "a newline inside a quoted value must be written \\n"},
-        {"type \"Paris\" <end>", 5, "expected an element id after \"type\" (got '\"')"},
+        {"type \"Paris\" <end>", 13,
+         "expected an element id after the label (a quoted name before an id) (got '<')"},
+        {"click \"Search\"", 14,
+         "expected an element id after the label (a quoted name "
+         "before an id) (got end of text)"},
+        {"click \"Sea", 10, "expected '\"' to close the value opened at offset 6"},
+        {"click \"a\\q\" 7 <end>", 8, "unknown escape"},
+        {"scroll down \"Feed\" <end>", 19, "expected an element id after the label"},
+        {"press \"\"", 8, "expected an element id after the label (got end of text)"},
+        {"press \"Query\" 3 <end>", 16, "expected a key name after \"press\", a quoted value"},
         {"select e1 <end>", 10, "expected the value of \"select\", a quoted value (got '<')"},
         {"hover", 5, "expected an element id after \"hover\" (got end of text)"},
         {"scroll left <end>", 7, "expected up or down after \"scroll\" (got 'l')"},
@@ -521,6 +535,111 @@ static int print_errors(void) {
     return failures;
 }
 
+/* ---- element labels ---- */
+
+/* The label rule, written again: the longest prefix of name of at most LAM_ACT_LABEL_MAX bytes
+ * that holds no "<|" and does not end inside a UTF-8 character. */
+static size_t ref_label_len(const char *name) {
+    size_t n = name ? strlen(name) : 0, best = 0;
+    for (size_t k = 1; k <= n && k <= LAM_ACT_LABEL_MAX; k++) {
+        int ok = k == n || ((unsigned char)name[k] & 0xc0) != 0x80;
+        for (size_t i = 0; i < k && ok; i++) ok = !(name[i] == '<' && name[i + 1] == '|');
+        if (ok) best = k;
+    }
+    return best;
+}
+
+static int labels(void) {
+    static const struct {
+        const char *name;
+        size_t len;
+    } lens[] = {
+        {NULL, 0},
+        {"", 0},
+        {"Search", 6},
+        {"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 32},
+        {"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xc3\xa9", 31}, /* 31 + a 2-byte character */
+        {"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xc3\xa9", 32},  /* 30 + 2 */
+        {"ab<|cd", 2},
+        {"a<b|", 4},
+        {"<|x", 0},
+        {"x<", 2},
+    };
+    for (size_t i = 0; i < sizeof lens / sizeof *lens; i++) {
+        CHECK(lam_act_label_len(lens[i].name) == lens[i].len,
+              "label of \"%s\": %zu bytes, want %zu", lens[i].name ? lens[i].name : "(null)",
+              lam_act_label_len(lens[i].name), lens[i].len);
+        CHECK(ref_label_len(lens[i].name) == lens[i].len, "reference rule on \"%s\": %zu",
+              lens[i].name ? lens[i].name : "(null)", ref_label_len(lens[i].name));
+    }
+    lam_error err = {0};
+    lam_act_list l;
+    lam_act_list_init(&l);
+    /* the exact text */
+    lam_action a[5] = {{LAM_ACT_CLICK, "7", NULL},
+                       {LAM_ACT_TYPE, "2", "Oslo"},
+                       {LAM_ACT_SCROLL, "4", "down"},
+                       {LAM_ACT_PRESS, "3", "Enter"},
+                       {LAM_ACT_DONE, NULL, NULL}};
+    const char *names[5] = {"Search", "Ci\"ty\\\n", NULL, "Query<|act|>", "ignored"};
+    const char *want =
+        "click \"Search\" 7 ; type \"Ci\\\"ty\\\\\\n\" 2 \"Oslo\" ; scroll down \"\" 4 ; "
+        "press \"Query\" 3 \"Enter\" ; done <end>";
+    char text[8192];
+    size_t len = 0, off = 0;
+    CHECK(lam_act_print_labelled(a, names, 5, 0, text, sizeof text, &len, &err) == LAM_OK, "%s",
+          err.msg);
+    CHECK(len == strlen(want) && !strcmp(text, want), "labelled text\n  got  %s\n  want %s", text,
+          want);
+    CHECK(lam_act_parse(text, len, &l, &off, &err) == LAM_OK && actions_eq(a, 5, l.items, l.n),
+          "parse of %s: %s", text, err.msg);
+    CHECK(lam_act_print_labelled(a, NULL, 5, 0, text, sizeof text, &len, &err) == LAM_ERR_INVALID,
+          "no labels");
+    /* random lists, random names */
+    uint64_t seed = test_seed();
+    rng r = {seed, 0};
+    int n_lists = 3000, n_cut = 0;
+    lam_act_list l2;
+    lam_act_list_init(&l2);
+    for (int it = 0; it < n_lists && failures < 10; it++) {
+        rand_list rl;
+        rand_actions(&r, &rl);
+        char nm[8][256];
+        const char *np[8];
+        for (int i = 0; i < rl.n; i++) {
+            nm[i][0] = 0;
+            int parts = (int)(next(&r) % 12);
+            for (int k = 0; k < parts; k++) { /* values' pieces: quotes, "<|", UTF-8, ... */
+                char piece[128];
+                rand_value(&r, piece, 1);
+                if (strlen(nm[i]) + strlen(piece) < sizeof nm[i]) strcat(nm[i], piece);
+            }
+            np[i] = next(&r) % 8 ? nm[i] : NULL;
+            n_cut += np[i] && lam_act_label_len(np[i]) < strlen(np[i]);
+            CHECK(lam_act_label_len(np[i]) == ref_label_len(np[i]),
+                  "label of \"%s\": %zu, want %zu", nm[i], lam_act_label_len(np[i]),
+                  ref_label_len(np[i]));
+        }
+        CHECK(lam_act_print_labelled(rl.a, np, rl.n, 0, text, sizeof text, &len, &err) == LAM_OK,
+              "%s", err.msg);
+        CHECK(lam_act_parse(text, len, &l, &off, &err) == LAM_OK, "list %d: %s\n  text: %s", it,
+              err.msg, text);
+        CHECK(actions_eq(rl.a, rl.n, l.items, l.n),
+              "list %d: labelled text parses to other "
+              "actions: %s",
+              it, text);
+        for (size_t k = 0; it % 5 == 0 && k < len; k++)
+            CHECK(lam_act_parse(text, k, &l2, &off, NULL) == LAM_ERR_INVALID && off == k,
+                  "prefix %zu of %s: offset %zu", k, text, off);
+    }
+    printf("labels: %zu exact lengths; the exact text; %d random lists with random names (%d "
+           "labels cut) parse to their actions, every proper prefix fails at its end\n",
+           sizeof lens / sizeof *lens, n_lists, n_cut);
+    lam_act_list_free(&l);
+    lam_act_list_free(&l2);
+    return failures;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         fprintf(stderr, "usage: test_actlang MODE\n");
@@ -533,6 +652,7 @@ int main(int argc, char **argv) {
             : !strcmp(m, "check")          ? check()
             : !strcmp(m, "json")           ? json()
             : !strcmp(m, "print_errors")   ? print_errors()
+            : !strcmp(m, "labels")         ? labels()
                                            : -1;
     if (r < 0) {
         fprintf(stderr, "unknown mode %s\n", m);

@@ -6,6 +6,9 @@
  *                       against its own observation (the independent validator of the
  *                       recording schema's rules); greedy answers are the same alone and in
  *                       the batch; sampled ones the same for the same stream
+ *   valid DATA.h5 DIR labels  the same for a target-names model: each answer's text names
+ *                       every element before its position, as lam_act_print_labelled writes it
+ *                       with the observation's names (press never with an element)
  *   names DATA.h5 DIR   a history-names model: the agent's prompt (its token count) is the
  *                       training builder's text with the element names of the observations
  *                       the history was taken in (history_obs), or of the current one only;
@@ -82,16 +85,22 @@ static void random_checkpoint(const char *data, const char *path, const char *tr
 /* index: the model names elements by position ("click 7"), the agent offers the shown
  * positions and answers with the observation's ids; otherwise by the ids themselves. Either
  * way every answer must parse and pass lam_act_check against the observation's own ids. */
-static void test_valid(const char *data, const char *dir, int index) {
+/* mode 0: element ids; 1: positions (index_ids); 2: positions after their labels (target_names) */
+static void test_valid(const char *data, const char *dir, int mode) {
+    static const char *const kind[] = {"ids", "index", "labels"};
+    static const char *const popts[] = {"{}", "{\"prompt\":{\"index_ids\":1}}",
+                                        "{\"prompt\":{\"index_ids\":1,\"target_names\":1}}"};
+    int index = mode > 0;
     char ck[1024];
-    snprintf(ck, sizeof ck, "%s/random-%s.h5", dir, index ? "index" : "ids");
-    random_checkpoint(data, ck, index ? "{\"prompt\":{\"index_ids\":1}}" : "{}");
+    snprintf(ck, sizeof ck, "%s/random-%s.h5", dir, kind[mode]);
+    random_checkpoint(data, ck, popts[mode]);
     lam_agent_opts ao;
     lam_agent_opts_default(&ao);
     ao.threads = 2, ao.max_seqs = 16;
     lam_agent *a;
     OK(lam_agent_load(ck, &ao, &a, &err));
     EXPECT(lam_agent_prompt_opts(a)->index_ids == index);
+    EXPECT(lam_agent_prompt_opts(a)->target_names == (mode == 2));
     /* observations from the simulator at random points of expert episodes */
     lam_sim_env **envs = calloc(NREQ, sizeof *envs);
     lam_observation *obs = calloc(NREQ, sizeof *obs);
@@ -123,7 +132,7 @@ static void test_valid(const char *data, const char *dir, int index) {
     }
     OK(lam_agent_run(a, req, res, 2 * NREQ, &err));
     int invalid = 0, failed = 0, n_actions = 0, types[LAM_ACT_COUNT] = {0}, unseen = 0, cut = 0;
-    int copied = 0, made_up = 0;
+    int copied = 0, made_up = 0, unlabelled = 0, labelled = 0;
     lam_prompt pr;
     lam_prompt_init(&pr);
     unsigned char keep[4096];
@@ -180,6 +189,57 @@ static void test_valid(const char *data, const char *dir, int index) {
            copied, made_up);
     EXPECT(invalid == 0 && failed == 0 && n_actions >= 2 * NREQ && unseen == 0);
     EXPECT(copied >= 10 && made_up == 0);
+    if (mode == 2) { /* the model's own text (lam_agent_partial) names elements after labels */
+        for (int i = NREQ; i < 2 * NREQ; i += 16) {
+            lam_act_res r2[16];
+            char last[16][8192] = {{0}};
+            int n = 2 * NREQ - i < 16 ? 2 * NREQ - i : 16;
+            for (int k = 0; k < n; k++) {
+                lam_act_res_init(&r2[k]);
+                OK(lam_agent_submit(a, &req[i + k], &r2[k], &err));
+            }
+            while (lam_agent_active(a) > 0) {
+                for (int k = 0; k < n; k++) {
+                    size_t pl;
+                    const char *p = lam_agent_partial(a, &r2[k], &pl);
+                    if (p && pl < sizeof last[k]) memcpy(last[k], p, pl + 1);
+                }
+                OK(lam_agent_step(a, &err));
+            }
+            for (int k = 0; k < n; k++) {
+                const lam_act_list *l = &r2[k].actions;
+                const lam_observation *o = req[i + k].obs;
+                EXPECT(r2[k].status == LAM_OK && l->n >= 1 && l->n <= 16);
+                lam_action m[16];
+                char pos[16][16];
+                const char *names[16];
+                for (int x = 0; x < l->n && x < 16; x++) {
+                    m[x] = l->items[x], names[x] = NULL;
+                    EXPECT(m[x].type != LAM_ACT_PRESS || !m[x].element);
+                    for (int j = 0; l->items[x].element && j < o->n_elements; j++)
+                        if (!strcmp(o->elements[j].id, l->items[x].element)) {
+                            snprintf(pos[x], sizeof pos[x], "%d", j + 1);
+                            m[x].element = pos[x], names[x] = o->elements[j].name;
+                            labelled++;
+                            break;
+                        }
+                }
+                char want[8192];
+                size_t wl, pl = strlen(last[k]);
+                OK(lam_act_print_labelled(m, names, l->n, 0, want, sizeof want, &wl, &err));
+                /* the text before the last token: a prefix of the labelled print, short of it
+                 * by at most the end marker and a few bytes */
+                if ((pl > wl || memcmp(want, last[k], pl) || wl - pl > 12) && unlabelled++ < 3)
+                    fprintf(stderr, "decoded \"%s...\", the labelled answer \"%s\"\n", last[k],
+                            want);
+                lam_act_res_free(&r2[k]);
+            }
+        }
+        printf("valid: %d elements of greedy answers named after their labels in the model's "
+               "text; %d texts otherwise\n",
+               labelled, unlabelled);
+        EXPECT(unlabelled == 0 && labelled >= NREQ / 4);
+    }
     lam_prompt_free(&pr);
     /* greedy answers alone equal those of the batch; sampled ones repeat for their stream */
     int differ = 0;
@@ -399,7 +459,10 @@ int main(int argc, char **argv) {
     lam_backends_init();
     const char *which = argc > 1 ? argv[1] : "";
     if (!strcmp(which, "valid") && argc > 3)
-        test_valid(argv[2], argv[3], argc > 4 && !strcmp(argv[4], "index"));
+        test_valid(argv[2], argv[3],
+                   argc > 4 && !strcmp(argv[4], "index")    ? 1
+                   : argc > 4 && !strcmp(argv[4], "labels") ? 2
+                                                            : 0);
     else if (!strcmp(which, "names") && argc > 3)
         test_names(argv[2], argv[3]);
     else if (!strcmp(which, "metrics"))
@@ -407,9 +470,10 @@ int main(int argc, char **argv) {
     else if (!strcmp(which, "request"))
         test_request();
     else {
-        fprintf(stderr,
-                "usage: test_agent valid DATA.h5 DIR [index] | names DATA.h5 DIR | metrics | "
-                "request\n");
+        fprintf(
+            stderr,
+            "usage: test_agent valid DATA.h5 DIR [index|labels] | names DATA.h5 DIR | metrics | "
+            "request\n");
         return 2;
     }
     printf("%s: %s\n", which, failures ? "FAILED" : "ok");

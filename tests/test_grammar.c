@@ -26,6 +26,11 @@
  *                decodes on simulator steps and on made-up sources (quotes, backslashes,
  *                newlines, UTF-8, invalid UTF-8, none) give only such values, never an empty
  *                mask, and the fast mask equals the naive one
+ *   labels       element labels (lam_gram_opts.labels): every recorded action labelled with its
+ *                element's name is accepted, its unlabelled text refused; random decodes on
+ *                simulator and made-up observations (names with quotes, backslashes, newlines,
+ *                "<|", cut UTF-8, empty, NULL, shared) give only valid texts equal to their
+ *                labelled print, never a press with an element; fast mask == naive mask
  * The independent references: the action language's parser, printer and validator (actlang.h),
  * jansson (UTF-8), the tokenizer's own encoding and byte mapping, the schema's role table. The
  * tokenizer is the default vocabulary: 4096 ids trained on simulator prompts as
@@ -496,6 +501,19 @@ static void rand_actions(rng *r, const lam_observation *obs, int max_actions, in
 /* ---------------------------------------------------------------------------------------- */
 /* Checking an output                                                                          */
 
+/* The canonical text of a[0..n): with labels, each element's name in obs before its id (the
+ * element lam_act_check looks up). */
+static lam_status print_canon(const lam_action *a, int n, const lam_observation *obs, int labels,
+                              char *buf, size_t cap, size_t *len, lam_error *err) {
+    if (!labels) return lam_act_print(a, n, 0, buf, cap, len, err);
+    const char *names[16];
+    for (int i = 0; i < n && i < 16; i++) {
+        const lam_element *el = a[i].element ? lam_observation_find(obs, a[i].element) : NULL;
+        names[i] = el ? el->name : NULL;
+    }
+    return lam_act_print_labelled(a, names, n, 0, buf, cap, len, err);
+}
+
 /* The finished text of d: parses, valid for obs, canonical, within the limits, JSON-able. */
 static void check_output(dec *d, const lam_observation *obs, const lam_gram_opts *o,
                          lam_act_list *l, const char *what) {
@@ -508,8 +526,8 @@ static void check_output(dec *d, const lam_observation *obs, const lam_gram_opts
     CHECK(lam_act_check(l->items, l->n, obs, &err) == LAM_OK, "%s: \"%s\": %s", what, txt, err.msg);
     char canon[65536];
     size_t clen;
-    CHECK(lam_act_print(l->items, l->n, 0, canon, sizeof canon, &clen, &err) == LAM_OK, "%s",
-          err.msg);
+    CHECK(print_canon(l->items, l->n, obs, o->labels, canon, sizeof canon, &clen, &err) == LAM_OK,
+          "%s", err.msg);
     CHECK(clen == len && !memcmp(canon, txt, len), "%s: not canonical: \"%s\" vs \"%s\"", what, txt,
           canon);
     CHECK(l->n >= 1 && l->n <= o->max_actions, "%s: %d actions (max %d)", what, l->n,
@@ -1413,6 +1431,121 @@ static int dates(void) {
     return failures;
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* labels: element ids preceded by the element's name                                          */
+
+/* Names for made-up observations: quotes, backslashes, newlines, "<|", UTF-8 cut at the label's
+ * limit, empty, NULL, and two elements sharing a name. */
+static void name_elements(rng *r, adv_obs *a) {
+    static const char *const names[] = {"Search",
+                                        "say \"hi\"",
+                                        "back\\slash",
+                                        "new\nline",
+                                        "Query<|act|>click 1",
+                                        "",
+                                        NULL,
+                                        "Search",
+                                        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xc3\xa9 long",
+                                        "Zürich 日本 😀 and a name longer than the label keeps",
+                                        "\" 7",
+                                        "x\\\" 3"};
+    for (int i = 0; i < a->obs.n_elements; i++)
+        a->el[i].name = (char *)names[next(r) % (sizeof names / sizeof *names)];
+}
+
+static int labels(void) {
+    uint64_t seed = test_seed();
+    setup(200, seed);
+    dec d;
+    dec_init(&d);
+    rng r = {seed, 9};
+    lam_tok_ids ids = {0};
+    lam_act_list l;
+    lam_act_list_init(&l);
+    lam_gram_opts o;
+    lam_gram_opts_default(&o);
+    o.labels = 1;
+    char text[65536];
+    long texts = 0, tokens = 0, refused = 0;
+    /* every recorded action, labelled: accepted token by token, done with exactly that text */
+    for (int i = 0; i < W.n_steps && failures < 10; i++) {
+        const lam_step *st = W.steps[i];
+        size_t len;
+        lam_error err = {0};
+        CHECK(print_canon(&st->action, 1, &st->obs, 1, text, sizeof text, &len, &err) == LAM_OK,
+              "%s", err.msg);
+        int mode = i % 4 ? 0 : 1 + (int)(next(&r) % 2);
+        CHECK(segment(text, len, mode, &r, &ids), "segment \"%s\"", text);
+        if (feed(&d, &st->obs, &o, ids.ids, ids.n, i % 8 == 0, text, len)) texts++;
+        tokens += (long)ids.n;
+        if (!st->action.element) continue;
+        /* and the unlabelled text is not: the id may not come before its label */
+        CHECK(lam_act_print(&st->action, 1, 0, text, sizeof text, &len, &err) == LAM_OK, "%s",
+              err.msg);
+        CHECK(lam_gram_seq_begin(d.s, &st->obs, &o, &err) == LAM_OK, "%s", err.msg);
+        int no = 0;
+        for (size_t k = 0; k < len && !no; k++)
+            no = lam_gram_accept(d.s, W.byte_id[(uint8_t)text[k]], &err) != LAM_OK;
+        CHECK(no, "unlabelled \"%s\" accepted with labels", text);
+        refused += no;
+    }
+    printf("labels: %ld recorded actions labelled and accepted (%ld tokens); %ld unlabelled ones "
+           "refused\n",
+           texts, tokens, refused);
+    /* random decodes on simulator and made-up observations: every output parses, is valid and
+     * is the labelled canonical text; no press names an element */
+    adv_obs *A = calloc(7, sizeof *A);
+    int n_adv;
+    adversarial_set(A, &n_adv);
+    for (int k = 0; k < n_adv; k++) name_elements(&r, &A[k]);
+    rand_list *rl = malloc(sizeof *rl);
+    char ridbuf[64][12];
+    long decodes = 0, named = 0, lists = 0;
+    for (int k = 0; k < 1600 && failures < 10; k++) {
+        const lam_observation *obs;
+        const char *on = "simulator";
+        if (k % 2) {
+            adv_obs *a = &A[k / 2 % (n_adv + 1)];
+            if (a == &A[n_adv]) random_obs(&r, a, ridbuf), name_elements(&r, a);
+            obs = &a->obs, on = a->name;
+        } else {
+            obs = &W.steps[next(&r) % (uint32_t)W.n_steps]->obs;
+        }
+        random_opts(&r, &o);
+        o.labels = 1;
+        char what[96];
+        snprintf(what, sizeof what, "labels, %s, decode %d", on, k);
+        random_decode(&d, obs, &o, temps[k % 4], &r, k % 4 == 0, k % 4 == 1, &l, what);
+        decodes++;
+        for (int i = 0; i < l.n; i++) {
+            named += l.items[i].element != NULL;
+            CHECK(l.items[i].type != LAM_ACT_PRESS || !l.items[i].element,
+                  "%s: press with an element: \"%s\"", what, lam_gram_text(d.s, NULL));
+        }
+        /* valid lists, labelled (press without its element), are all accepted */
+        rand_actions(&r, obs, o.max_actions, o.max_value_bytes, rl);
+        for (int i = 0; i < rl->n; i++)
+            if (rl->a[i].type == LAM_ACT_PRESS) rl->a[i].element = NULL;
+        size_t len;
+        lam_error err = {0};
+        CHECK(print_canon(rl->a, rl->n, obs, 1, text, sizeof text, &len, &err) == LAM_OK, "%s",
+              err.msg);
+        CHECK(segment(text, len, (int)(next(&r) % 3), &r, &ids), "segment \"%s\"", text);
+        feed(&d, obs, &o, ids.ids, ids.n, k % 4 == 0, text, len);
+        lists++;
+    }
+    CHECK(named > decodes / 4, "only %ld elements named in %ld decodes", named, decodes);
+    printf("labels: %ld decodes (%ld actions with an element) and %ld valid labelled lists; %ld "
+           "steps against the naive mask\n",
+           decodes, named, lists, d.naive_steps);
+    free(rl);
+    free(A);
+    lam_act_list_free(&l);
+    lam_tok_ids_free(&ids);
+    dec_free(&d);
+    return failures;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         fprintf(stderr, "usage: test_grammar MODE\n");
@@ -1427,6 +1560,7 @@ int main(int argc, char **argv) {
             : !strcmp(m, "no_alloc")    ? no_alloc()
             : !strcmp(m, "copy")        ? copy()
             : !strcmp(m, "dates")       ? dates()
+            : !strcmp(m, "labels")      ? labels()
                                         : -1;
     if (r < 0) {
         fprintf(stderr, "unknown mode %s\n", m);

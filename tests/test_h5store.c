@@ -7,6 +7,8 @@
  *                                     whole prompt text; the mask covers exactly the target span
  *   roundtrip_names RECORDINGS D.h5   the same, built with --history-elements names: its
  *                                     attribute says so and most samples' histories name elements
+ *   roundtrip_target_names RECORDINGS D.h5  the same, built with --target-names: its attribute
+ *                                     says so and most targets name their element first
  *   reject D.h5 DIR                   truncated, random, foreign and malformed files fail cleanly
  *   atomic RECORDINGS TOK.json DIR    a failed build leaves no file and no temporary behind
  *   inspect D.h5                      `lam data inspect` runs and marks the masked part
@@ -158,10 +160,12 @@ static int cmd_build(const char *rec, const char *tok, const char *out) {
     return failures != 0;
 }
 
-/* Every sample against the prompt rebuilt here and encoded whole. names: the store was built
- * with --history-elements names (its attribute says so, and history lines carry " // role name").
- */
-static int cmd_roundtrip(const char *rec, const char *path, int names) {
+/* Every sample against the prompt rebuilt here and encoded whole. mode 1: the store was built
+ * with --history-elements names (its attribute says so, and history lines carry " // role name");
+ * mode 2: with --target-names (its attribute says so, and the targets of element actions start
+ * with their label: `click "Search" 7`). */
+static int cmd_roundtrip(const char *rec, const char *path, int mode) {
+    int names = mode == 1;
     episodes E = load_episodes(rec);
     lam_h5_reader *r;
     CHECK_OK(lam_h5_open(path, &r, &e_));
@@ -194,7 +198,10 @@ static int cmd_roundtrip(const char *rec, const char *path, int names) {
     po.index_ids = pa.index_ids;
     CHECK(pa.history_elements == (names ? LAM_HISTORY_NAMES : LAM_HISTORY_IDS));
     po.history_elements = pa.history_elements;
-    int64_t named = 0; /* samples whose history names an element */
+    CHECK(pa.target_names == (mode == 2));
+    po.target_names = pa.target_names;
+    int64_t named = 0;    /* samples whose history names an element */
+    int64_t labelled = 0; /* samples whose target starts with an element's label */
     lam_prompt p;
     lam_prompt_init(&p);
     int32_t *ids = malloc((size_t)pa.max_seq_len * sizeof *ids);
@@ -238,6 +245,8 @@ static int cmd_roundtrip(const char *rec, const char *path, int names) {
         CHECK(h && act);
         const char *sl = h ? strstr(h, " // ") : NULL;
         named += sl && sl < act;
+        static const char *const kw[] = {"click \"", "type \"", "select \"", "hover \""};
+        for (int k = 0; k < 4; k++) labelled += !strncmp(mt.data, kw[k], strlen(kw[k]));
         if (pa.shots == 0) /* the stored ids are those of the whole text */
             CHECK(whole.n == (size_t)si.length && !memcmp(whole.ids, ids, whole.n * 4));
         if (!ok && bad++ < 3)
@@ -247,9 +256,11 @@ static int cmd_roundtrip(const char *rec, const char *path, int names) {
         free(scratch), free(hobs);
     }
     printf("%lld samples, %lld tokens, %lld masked; every mask is the target span; %lld name a "
-           "history element\n",
-           (long long)c.n_samples, (long long)c.n_tokens, (long long)masked, (long long)named);
+           "history element; %lld targets start with a label\n",
+           (long long)c.n_samples, (long long)c.n_tokens, (long long)masked, (long long)named,
+           (long long)labelled);
     CHECK(names ? named > c.n_samples / 2 : named == 0);
+    CHECK(mode == 2 ? labelled > c.n_samples / 2 : labelled == 0);
     lam_error err = {0};
     CHECK(lam_h5_read_sample(r, c.n_samples, ids, mask, (size_t)pa.max_seq_len, &err) ==
           LAM_ERR_INVALID);
@@ -424,6 +435,13 @@ static void m_history_elements(hid_t f) { /* a mode that does not exist */
     H5Awrite(a, H5T_NATIVE_INT32, &v);
     H5Aclose(a), H5Gclose(g);
 }
+static void m_target_names(hid_t f) { /* a flag of 0 or 1 */
+    hid_t g = H5Gopen2(f, "/meta", H5P_DEFAULT);
+    hid_t a = H5Aopen(g, "target_names", H5P_DEFAULT);
+    int32_t v = 2;
+    H5Awrite(a, H5T_NATIVE_INT32, &v);
+    H5Aclose(a), H5Gclose(g);
+}
 static void m_format(hid_t f) {
     H5Adelete(f, "format");
 }
@@ -502,6 +520,7 @@ static int cmd_reject(const char *good, const char *dir) {
         {"no format attribute", m_format, "no \"format\" attribute"},
         {"history_elements 3", m_history_elements,
          "/meta attribute history_elements: is 3, not in 0..2"},
+        {"target_names 2", m_target_names, "/meta attribute target_names: is 2, not in 0..1"},
         {"fixed-length ids", m_ids_fixed, "/episodes/id: strings are not variable-length"},
     };
     for (size_t i = 0; i < sizeof ms / sizeof ms[0]; i++) {
@@ -618,6 +637,8 @@ int main(int argc, char **argv) {
     if (!strcmp(c, "build") && argc == 5) return cmd_build(argv[2], argv[3], argv[4]);
     if (!strcmp(c, "roundtrip") && argc == 4) return cmd_roundtrip(argv[2], argv[3], 0);
     if (!strcmp(c, "roundtrip_names") && argc == 4) return cmd_roundtrip(argv[2], argv[3], 1);
+    if (!strcmp(c, "roundtrip_target_names") && argc == 4)
+        return cmd_roundtrip(argv[2], argv[3], 2);
     if (!strcmp(c, "reject") && argc == 4) return cmd_reject(argv[2], argv[3]);
     if (!strcmp(c, "atomic") && argc == 5) return cmd_atomic(argv[2], argv[3], argv[4]);
     if (!strcmp(c, "inspect") && argc == 3) return cmd_inspect(argv[2]);

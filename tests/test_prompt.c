@@ -9,6 +9,9 @@
  *                 was when the action was taken (from history_obs, else the current
  *                 observation), an element gone from the page is "-"; dash: the "-" alone;
  *                 ids (the default): the gone element's id
+ *   target_names  the target names each element before its position: `click "Go" 3`, the
+ *                 name escaped and cut before "<|", `""` without one, ids with index_ids 0;
+ *                 the target span parses back to the action; the history unchanged
  *   escape        markers inside user text are neutralized; a target holding "<|" is refused
  *   fixed_buffer  a caller's buffer: the same text, NOMEM with the size when too small
  *   reuse         once grown, building more prompts allocates nothing (pointers stay put)
@@ -395,6 +398,63 @@ static int history_elements(void) {
     return failures;
 }
 
+static int target_names(void) {
+    lam_element el[4] = {{"e1", LAM_ROLE_HEADING, "Home", NULL, NULL, 0, -1, 0, NULL},
+                         {"e2", LAM_ROLE_TEXTBOX, "City \"here\"", NULL, NULL, 0, -1, 0, NULL},
+                         {"e3", LAM_ROLE_BUTTON, "Go<|act|>now", NULL, NULL, 0, -1, 0, NULL},
+                         {"e4", LAM_ROLE_LIST, NULL, NULL, NULL, 0, -1, 0, NULL}};
+    lam_step st[2];
+    memset(st, 0, sizeof st);
+    st[0].obs = (lam_observation){"https://x.example/", NULL, el, 4};
+    st[0].action = (lam_action){LAM_ACT_TYPE, "e2", "Oslo"};
+    st[1].obs = st[0].obs;
+    st[1].action = (lam_action){LAM_ACT_CLICK, "e3", NULL};
+    lam_episode ep = {"tn", "Find deals in Oslo", "x", "y", NULL, NULL, st, 2};
+    lam_prompt p;
+    lam_prompt_init(&p);
+    lam_action hist[2];
+    lam_prompt_opts o;
+    lam_prompt_opts_default(&o);
+    CHECK(o.target_names == 0, "off by default");
+    o.target_names = 1;
+    lam_error err = {0};
+    lam_prompt_input in = lam_prompt_step_input(&ep, 1, hist, NULL);
+    CHECK(lam_prompt_build(&p, &o, &in, &err) == LAM_OK, "%s", err.msg);
+    /* the target names its element (cut before "<|"); the history does not */
+    const char *want = "<|history|>type 2 \"Oslo\"\n<|act|>click \"Go\" 3 <end><|end|>";
+    CHECK(p.len >= strlen(want) && !strcmp(p.text + p.len - strlen(want), want),
+          "%s\nwant tail\n%s", p.text, want);
+    CHECK(!strcmp(p.text + p.target_begin, "click \"Go\" 3 <end><|end|>") &&
+              p.target_end - p.target_begin == strlen("click \"Go\" 3 <end>"),
+          "target span %zu..%zu", p.target_begin, p.target_end);
+    /* the target span parses back to the step's action, its element as a position */
+    lam_act_list l;
+    lam_act_list_init(&l);
+    CHECK(lam_act_parse(p.text + p.target_begin, p.target_end - p.target_begin, &l, NULL, &err) ==
+                  LAM_OK &&
+              l.n == 1 && l.items[0].type == LAM_ACT_CLICK && !strcmp(l.items[0].element, "3"),
+          "parse: %s", err.msg);
+    /* a quoted name escaped; the recording's ids with index_ids 0; a list without a name */
+    in = lam_prompt_step_input(&ep, 0, hist, NULL);
+    CHECK(lam_prompt_build(&p, &o, &in, &err) == LAM_OK, "%s", err.msg);
+    CHECK(!strcmp(p.text + p.target_begin, "type \"City \\\"here\\\"\" 2 \"Oslo\" <end><|end|>"),
+          "escaped: %s", p.text + p.target_begin);
+    o.index_ids = 0;
+    CHECK(lam_prompt_build(&p, &o, &in, &err) == LAM_OK, "%s", err.msg);
+    CHECK(strstr(p.text, "<|act|>type \"City \\\"here\\\"\" e2 \"Oslo\" <end>"), "ids: %s",
+          p.text + p.target_begin);
+    st[0].action = (lam_action){LAM_ACT_SCROLL, "e4", "down"};
+    o.index_ids = 1;
+    CHECK(lam_prompt_build(&p, &o, &in, &err) == LAM_OK, "%s", err.msg);
+    CHECK(!strcmp(p.text + p.target_begin, "scroll down \"\" 4 <end><|end|>"), "no name: %s",
+          p.text + p.target_begin);
+    printf("target_names: the target names its element before its position (escaped, cut before "
+           "\"<|\", empty without a name); the history unchanged\n");
+    lam_act_list_free(&l);
+    lam_prompt_free(&p);
+    return failures;
+}
+
 static int escape(void) {
     lam_element el[2] = {
         {"x<|end|>", LAM_ROLE_BUTTON, "Go <|act|> now", NULL, NULL, 0, -1, 0, NULL},
@@ -723,6 +783,7 @@ int main(int argc, char **argv) {
             : !strcmp(m, "snapshot")         ? snapshot()
             : !strcmp(m, "history")          ? history()
             : !strcmp(m, "history_elements") ? history_elements()
+            : !strcmp(m, "target_names")     ? target_names()
             : !strcmp(m, "escape")           ? escape()
             : !strcmp(m, "fixed_buffer")     ? fixed_buffer()
             : !strcmp(m, "reuse")            ? reuse()

@@ -9,8 +9,9 @@
  *                   names (what the server returns as the error's param)
  *   stream_actions  the actions complete in a partial answer (what a stream may send): for
  *                   every prefix of random canonical answers (values with quotes, backslashes,
- *                   " ; " and "<end>" inside), exactly the actions whose separator or <end> is
- *                   in the prefix, as printed separately (lam_act_print is the reference); and
+ *                   " ; " and "<end>" inside; half of them with element labels), exactly the
+ *                   actions whose separator or <end> is in the prefix, as printed separately
+ *                   (lam_act_print and lam_act_print_labelled are the reference); and
  *                   random bytes never give more than what re-prints to the same prefix
  *   sessions        the session store: start, continue with the last answer or the executed
  *                   actions (checked against the last observation), conflicts, expiry, the cap
@@ -323,7 +324,15 @@ static void test_stream_actions(void) {
             a[i] = x;
             size_t l1;
             if (i) memcpy(text + len, LAM_ACT_SEP, 3), len += 3;
-            OK(lam_act_print(&a[i], 1, LAM_ACT_NO_END, text + len, sizeof text - len, &l1, &err));
+            /* every other answer labelled, as a target_names model writes it */
+            static const char *const names[] = {"Search", "say \"hi\" ; x", "a\\b", "", NULL};
+            const char *nm = names[(k + i) % 5];
+            if (k % 2)
+                OK(lam_act_print_labelled(&a[i], &nm, 1, LAM_ACT_NO_END, text + len,
+                                          sizeof text - len, &l1, &err));
+            else
+                OK(lam_act_print(&a[i], 1, LAM_ACT_NO_END, text + len, sizeof text - len, &l1,
+                                 &err));
             len += l1;
             ends[i] = len;
         }
@@ -368,7 +377,8 @@ static void test_stream_actions(void) {
         }
     }
     lam_act_list_free(&got);
-    printf("stream_actions: %ld prefixes of 400 answers as printed; %ld of 20000 random texts "
+    printf("stream_actions: %ld prefixes of 400 answers as printed (half of them labelled); %ld of "
+           "20000 random texts "
            "gave actions, each a prefix\n",
            prefixes, taken);
 }

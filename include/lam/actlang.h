@@ -58,13 +58,28 @@ lam_status lam_act_check_form(const lam_action *a, lam_error *err);
 lam_status lam_act_print(const lam_action *a, int n, unsigned flags, char *buf, size_t cap,
                          size_t *len, lam_error *err);
 
+/* Element labels. A text may write an element's name, quoted, before its id (`click "Search" 7`,
+ * `type "City" 2 "Oslo"`, `scroll down "Results" 4`, `press "Query" 3 "Enter"`): a model trained
+ * on labelled targets (lam_prompt_opts.target_names) names the element before it points at it.
+ * The parser reads a label and drops it; lam_act_print never writes one. A label holds the first
+ * lam_act_label_len(name) bytes of the name: at most LAM_ACT_LABEL_MAX, cut back to the start of
+ * a UTF-8 character, and before any "<|" (a section marker); a NULL name is the empty label. */
+#define LAM_ACT_LABEL_MAX 32
+size_t lam_act_label_len(const char *name);
+/* As lam_act_print, with each element id preceded by its label: labels[i] is the name of the
+ * element of a[i] (NULL: the empty label; ignored for actions without an element). The parse of
+ * the text is a[0..n). */
+lam_status lam_act_print_labelled(const lam_action *a, const char *const *labels, int n,
+                                  unsigned flags, char *buf, size_t cap, size_t *len,
+                                  lam_error *err);
+
 /* Parsing. Reads text[0..len) (any bytes; not NUL-terminated) into out (cleared first).
  * Whitespace (space, tab, CR, LF) between tokens is free, so any spacing parses and
  * lam_act_print gives the canonical form back. On failure returns LAM_ERR_INVALID, sets
  * *err_offset (may be NULL) to the byte offset of the problem and err to
  * "offset N: expected ... (got ...)". An offset equal to len means the text ended too early
  * (it may be the prefix of a valid text, as while decoding). out then holds the actions
- * completed before the problem. */
+ * completed before the problem. Element labels are read and dropped. */
 lam_status lam_act_parse(const char *text, size_t len, lam_act_list *out, size_t *err_offset,
                          lam_error *err);
 

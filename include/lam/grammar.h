@@ -40,7 +40,9 @@
  *   - with opts.copy, the values of those types copied from the task or (opts.copy_page) the
  *     observation (whole words: a range of the sorted word-start suffixes narrowed byte by
  *     byte), or the ISO form of a date they mention (dates.h);
- *   - `scroll up|down [ID]`, `press ["KEY"|ID "KEY"]` as lam_act_print writes them.
+ *   - `scroll up|down [ID]`, `press ["KEY"|ID "KEY"]` as lam_act_print writes them;
+ *   - with opts.labels, every ID written `"LABEL" ID` (lam_act_print_labelled), press without
+ *     an element.
  *
  * Threads: a lam_grammar is immutable after create and may be shared by any number of threads;
  * a lam_gram_seq belongs to one thread at a time. Memory: create and seq_new allocate; begin
@@ -106,6 +108,11 @@ typedef struct {
     unsigned copy_page;    /* bit t set: a copied value of type t may come from the page (an
                               element's name, value or options, and for type the dates they
                               mention), not only from copy_text. Default: every type. */
+    int labels;            /* 1: each element id is preceded by its label, the element's name
+                              quoted (`click "Search" 7`; actlang.h, lam_act_print_labelled), for
+                              a model trained on labelled targets; press then takes no element
+                              (`press "Query" 3 "Enter"` would begin as `press "Enter"` does).
+                              Default 0. */
 } lam_gram_opts;
 
 /* The types whose values come from the task or the page: what is typed and the answer. */

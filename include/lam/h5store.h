@@ -35,6 +35,8 @@ typedef struct {
                                  attribute files before it lack: read as 0 */
     int32_t history_elements; /* how history lines name elements (lam_history_elements); absent
                                  before it: read as 0 */
+    int32_t target_names;     /* targets name each element before its id (lam_prompt_opts.
+                                 target_names); absent before it: read as 0 */
 } lam_h5_params;
 
 /* One episode as stored. Strings are UTF-8; template_id and split may be NULL ("" stored). */

@@ -44,6 +44,9 @@ typedef struct {
                                \"Search\" [7]", "click 7") instead of their ids; default 1 (0: the ids) */
     int history_k;          /* the last K previous actions are shown; default 8 */
     int history_elements;   /* lam_history_elements; default LAM_HISTORY_IDS */
+    int target_names;       /* 1: the target names each element before pointing at it, its name
+                               quoted before its position ("click \"Search\" 7", actlang.h's
+                               labels); default 0 */
     size_t obs_budget;      /* bytes of element lines; 0: no cut; default 2048 */
     size_t examples_budget; /* bytes of few-shot examples; 0: no limit; default 2048 */
     lam_prompt_target_rule target_rule;

@@ -63,7 +63,8 @@ struct json_t *lam_chat_chunk_usage(const char *id, const char *model, long long
 
 /* The actions complete in the canonical answer text text[0..len) decoded so far: those
  * followed by " ; " or " <end>" outside a quoted value, parsed into out (cleared first).
- * Returns their number, or -1 when the text is not a prefix of a canonical answer. */
+ * Returns their number, or -1 when the text is not a prefix of a canonical answer (one that
+ * lam_act_print or lam_act_print_labelled writes). */
 int lam_chat_complete_actions(const char *text, size_t len, lam_act_list *out);
 
 #ifdef __cplusplus

@@ -6,11 +6,12 @@
  * equals the naive one at every step; the mask is never empty before done; lam_gram_allows and
  * lam_gram_apply agree with the mask; every intermediate text is a prefix the parser says ended
  * too early; a finished text parses, passes lam_act_check against the observation, is
- * canonical, and keeps the limits. With copied values (lam_gram_opts.copy, a task made of the
- * same pieces as the options), every copied value is one the reference (copy_ref.h) finds in
- * the task or a text of the observation between word boundaries, or an ISO date. The tokenizer is a
- * small one trained once on action texts (the byte tokens are all there, so every text can be
- * spelled). */
+ * canonical (with lam_gram_opts.labels, as lam_act_print_labelled writes it with the names of
+ * the observation: quotes, backslashes, UTF-8, stray bytes, NULL), and keeps the limits. With
+ * copied values (lam_gram_opts.copy, a task made of the same pieces as the options), every copied
+ * value is one the reference (copy_ref.h) finds in the task or a text of the observation between
+ * word boundaries, or an ISO date. The tokenizer is a small one trained once on action texts (the
+ * byte tokens are all there, so every text can be spelled). */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdint.h>
@@ -108,7 +109,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                                            "\xc3\xa9", "\xff", " ",  "<end>", ";",  "S",
                                            "\\n",      "日",   "\r", ""};
     lam_element el[MAX_EL];
-    char ids[MAX_EL][32], optbuf[MAX_EL][5][48];
+    char ids[MAX_EL][32], optbuf[MAX_EL][5][48], names[MAX_EL][16];
     char *opts[MAX_EL][5];
     lam_observation obs = {"https://x.example/", NULL, el, 0};
     lam_gram_opts o;
@@ -125,7 +126,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         e->id = flags & 1 ? NULL : ids[i];
         e->role = (lam_role)(take(&in) % (LAM_ROLE_COUNT + 1));
         if (e->role == LAM_ROLE_COUNT) e->role = (lam_role)99; /* unknown */
-        e->name = "n";
+        unsigned nm = take(&in); /* two pieces: quotes, backslashes, "<end>", UTF-8, ... */
+        strcpy(names[i], opt_pool[nm % 16]);
+        strcat(names[i], opt_pool[(nm >> 4) % 16]);
+        e->name = nm == 255 ? NULL : names[i];
         e->checked = -1;
         e->disabled = (flags >> 1) & 1;
         if (e->role == LAM_ROLE_COMBOBOX || (flags & 4)) {
@@ -148,6 +152,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         o.copy_text = cp & 4 ? NULL : task;
         if (cp & 16) o.copy_page = 1u << LAM_ACT_DONE; /* what is typed: the task's only */
     }
+    o.labels = (cp >> 5) & 1; /* element ids after their labels */
     lam_error err = {0};
     if (lam_gram_seq_begin(w->s, &obs, &o, &err) != LAM_OK) FAIL();
     for (int accepted = 0; !lam_gram_done(w->s) && in.i < in.n; accepted++) {
@@ -196,7 +201,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (lam_act_parse(txt, len, &w->l, &off, &err) != LAM_OK) FAIL();
     if (lam_act_check(w->l.items, w->l.n, &obs, &err) != LAM_OK) FAIL();
     char canon[4096];
-    if (lam_act_print(w->l.items, w->l.n, 0, canon, sizeof canon, &clen, &err) != LAM_OK ||
+    const char *lab[8];
+    for (int i = 0; i < w->l.n && i < 8; i++) {
+        const lam_element *e =
+            w->l.items[i].element ? lam_observation_find(&obs, w->l.items[i].element) : NULL;
+        lab[i] = e ? e->name : NULL;
+        if (o.labels && w->l.items[i].type == LAM_ACT_PRESS && e) FAIL(); /* no press element */
+    }
+    if (w->l.n > 8) FAIL();
+    if ((o.labels
+             ? lam_act_print_labelled(w->l.items, lab, w->l.n, 0, canon, sizeof canon, &clen, &err)
+             : lam_act_print(w->l.items, w->l.n, 0, canon, sizeof canon, &clen, &err)) != LAM_OK ||
         clen != len || memcmp(canon, txt, len))
         FAIL();
     if (w->l.n > o.max_actions) FAIL();
