@@ -1,8 +1,9 @@
 /* fuzz_prompt.c - libFuzzer target for the prompt builder (prompt.h): the first 4 bytes choose
  * the options (history K, observation and examples budgets, DROP or SWAP, the episode as its
- * own few-shot example, a fixed buffer's size), the rest is one episode as a JSON line
- * (lam_episode_parse). The prompt of every step, for training and for inference, must either
- * fail with a message or be NUL-terminated with its target span inside the text, right after
+ * own few-shot example, a fixed buffer's size, how the history and the target name elements), the
+ * rest is one episode as a JSON line (lam_episode_parse). The prompt of every step, for training
+ * and for inference, must either fail with a message or be NUL-terminated with its target span
+ * inside the text, right after
  * <|act|> and right before the final <|end|>, parsing (lam_act_parse) to exactly the step's
  * action; a dropped prompt is empty and only under DROP; shown counts within their bounds; a
  * prompt in a fixed buffer is the same text or LAM_ERR_NOMEM. Never a crash or a leak. */
@@ -75,6 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     o.examples_budget = (size_t)(data[2] % 4) * 512;
     o.index_ids = (data[2] >> 2) & 1;
     o.history_elements = ((data[1] >> 3) & 3) % 3;
+    o.target_names = (data[1] >> 6) & 1; /* labelled targets: they parse to the same actions */
     o.target_rule = data[3] & 1 ? LAM_PROMPT_TARGET_SWAP : LAM_PROMPT_TARGET_DROP;
     int self_example = (data[3] >> 1) & 1;
     size_t fixed_cap = (size_t)(data[3] >> 2) * 64; /* 0..4032 */
