@@ -219,7 +219,13 @@ static void put_label(out_buf *o, const char *name) {
     if (k) memcpy(small, name, k);
     small[k] = 0;
     put_quoted(o, small);
-    put(o, " ", 1);
+}
+
+size_t lam_act_print_label(const char *name, char *buf, size_t cap) {
+    out_buf o = {buf, cap, 0};
+    put_label(&o, name);
+    if (o.len < cap) buf[o.len] = 0;
+    return o.len;
 }
 
 static lam_status print_actions(const lam_action *a, const char *const *labels, int n,
@@ -240,7 +246,7 @@ static lam_status print_actions(const lam_action *a, const char *const *labels, 
         if (a[i].type == LAM_ACT_SCROLL) puts_(&o, " "), puts_(&o, a[i].value); /* scroll DIR */
         if (a[i].element) {
             puts_(&o, " ");
-            if (labels) put_label(&o, labels[i]);
+            if (labels) put_label(&o, labels[i]), puts_(&o, " ");
             puts_(&o, a[i].element);
         }
         if (a[i].value && a[i].type != LAM_ACT_SCROLL) puts_(&o, " "), put_quoted(&o, a[i].value);

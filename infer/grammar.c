@@ -1194,26 +1194,13 @@ static uint16_t element_actions(const lam_element *el, int labels) {
 /* The bytes of element el's trie key: its id, or with labels `"LABEL" ID` (the label as
  * lam_act_print_labelled writes it) in s->key. */
 static size_t key_len(const lam_element *el, int labels) {
-    size_t n = strlen(el->id);
-    if (!labels) return n;
-    size_t k = lam_act_label_len(el->name);
-    n += 3 + k;
-    for (size_t i = 0; i < k; i++)
-        n += el->name[i] == '"' || el->name[i] == '\\' || el->name[i] == '\n';
-    return n;
+    return strlen(el->id) + (labels ? lam_act_print_label(el->name, NULL, 0) + 1 : 0);
 }
 static const char *key_of(lam_gram_seq *s, const lam_element *el) {
     if (!s->labels) return el->id;
-    char *d = s->key;
-    size_t k = lam_act_label_len(el->name);
-    *d++ = '"';
-    for (size_t i = 0; i < k; i++) {
-        char c = el->name[i];
-        if (c == '"' || c == '\\' || c == '\n') *d++ = '\\', c = c == '\n' ? 'n' : c;
-        *d++ = c;
-    }
-    *d++ = '"', *d++ = ' ';
-    strcpy(d, el->id);
+    size_t n = lam_act_print_label(el->name, s->key, s->cap_key);
+    s->key[n] = ' ';
+    strcpy(s->key + n + 1, el->id);
     return s->key;
 }
 

@@ -66,6 +66,10 @@ lam_status lam_act_print(const lam_action *a, int n, unsigned flags, char *buf, 
  * a UTF-8 character, and before any "<|" (a section marker); a NULL name is the empty label. */
 #define LAM_ACT_LABEL_MAX 32
 size_t lam_act_label_len(const char *name);
+/* The label of name as the texts write it, quoted and escaped (`"Say \"hi\""`), into buf
+ * (NUL-terminated when it fits in cap); returns its length in bytes (buf may be NULL with cap 0
+ * to measure). */
+size_t lam_act_print_label(const char *name, char *buf, size_t cap);
 /* As lam_act_print, with each element id preceded by its label: labels[i] is the name of the
  * element of a[i] (NULL: the empty label; ignored for actions without an element). The parse of
  * the text is a[0..n). */
