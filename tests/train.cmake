@@ -15,12 +15,13 @@ set_tests_properties(train.data PROPERTIES FIXTURES_SETUP train_data)
 add_test(NAME train.loader COMMAND test_train loader ${_tr_dir}/d.h5)
 add_test(NAME train.lr COMMAND test_train lr)
 add_test(NAME train.checkpoint COMMAND test_train checkpoint ${_tr_dir} ${_tr_dir}/d.h5)
-foreach(m resume_bitwise mpi_ranks cli)
+foreach(m resume_bitwise mpi_ranks time_budget cli)
   add_test(NAME train.${m} COMMAND ${CMAKE_CURRENT_LIST_DIR}/train_test.sh ${m}
            $<TARGET_FILE:lam_cli> ${_tr_dir}/d.h5 ${_tr_dir}/${m})
   set_tests_properties(train.${m} PROPERTIES SKIP_RETURN_CODE 77)
 endforeach()
-set_tests_properties(train.loader train.checkpoint train.resume_bitwise train.mpi_ranks train.cli
+set_tests_properties(train.loader train.checkpoint train.resume_bitwise train.mpi_ranks
+                     train.time_budget train.cli
                      PROPERTIES FIXTURES_REQUIRED train_data)
 
 # fuzz.checkpoint: the checkpoint reader on any bytes (tests/fuzz/fuzz_checkpoint.c, from memory

@@ -8,6 +8,10 @@
 #                   rank with 4 rows in one micro-batch as closely as that accumulated run does
 #                   (the fp32 reordering floor, measured here: after 6 AdamW steps it is ~4e-5 on
 #                   Haswell-class OpenBLAS kernels); skips (77) without mpirun
+#   time_budget     --time S: the step count chosen at the end of the warmup is the checkpoint's
+#                   `steps`, the log has that many lines, and the run is bitwise the run of
+#                   that many --steps; its usage errors (no wall time is asserted: the count
+#                   depends on the machine)
 #   cli             usage errors exit 2; a resume with another model, a damaged checkpoint, a
 #                   missing dataset exit 1 with a message naming the problem
 set -uo pipefail
@@ -17,6 +21,10 @@ rm -rf "$work" && mkdir -p "$work"
 fail() { echo "FAIL: $*"; exit 1; }
 common=(--data "$data" --model tiny --seq 512 --batch 4 --warmup 3 --lr 2e-3 --quiet
         --eval-every 0 --threads 2)
+
+train_steps() { # train_steps CKPT.h5: the `steps` its /train JSON records
+  "$py" -c "import h5py,json,sys; print(json.loads(bytes(h5py.File(sys.argv[1])['train'][()]).decode())['steps'])" "$1"
+}
 
 compare() { # compare A.h5 B.h5 TOL: max relative difference of params, adam_m, adam_v
   "$py" - "$1" "$2" "$3" <<'PY'
@@ -87,8 +95,46 @@ mpi_ranks)
   echo "reordering floor $floor: tolerance $tol against the 4-row run"
   compare "$work/one/ckpt-00000006.h5" "$work/two/ckpt-00000006.h5" "$tol" \
     || fail "2 ranks differ from 1 rank with 4 rows by more than reordering"
+  # a time budget under 2 ranks: rank 0's count is every rank's (a disagreement would hang the
+  # all-reduces or end the ranks apart)
+  OMP_NUM_THREADS=1 timeout 300 "${mpi[@]}" "$lam" train "${common[@]}" --warmup 4 --time 2 \
+    --out "$work/two_t" || fail "2 ranks with --time"
+  n=$(train_steps "$work/two_t"/ckpt-*.h5)
+  [ "$(grep -c '"step"' "$work/two_t/log.jsonl")" = "$n" ] || fail "2 ranks, --time: log lines"
   # the log says 2 ranks and only rank 0 wrote
   grep -q '"ranks":2' <("$py" -c "import h5py,sys; print(bytes(h5py.File('$work/two/ckpt-00000006.h5')['train'][()]).decode())") || fail "ranks not recorded"
+  ;;
+time_budget)
+  # eval-every 4 < the decision step 6: validations before and after it are counted
+  tb=("${common[@]}" --warmup 6 --eval-every 4 --ckpt-every 0)
+  out=$("$lam" train "${tb[@]}" --time 6 --out "$work/t" 2>&1) || fail "--time: $out"
+  ck=$(ls "$work/t"/ckpt-*.h5)
+  [ "$(echo "$ck" | wc -l)" = 1 ] || fail "one checkpoint expected: $ck"
+  n=$(train_steps "$ck")
+  [ "$ck" = "$work/t/$(printf 'ckpt-%08d.h5' "$n")" ] || fail "checkpoint $ck, steps $n"
+  [ "$n" -ge 6 ] || fail "$n steps: fewer than the decision step"
+  grep -qF "time budget 6 s: $n steps" <<<"$out" || fail "the chosen count is not reported: $out"
+  [ "$(grep -c '"step"' "$work/t/log.jsonl")" = "$n" ] || fail "log lines against $n steps"
+  echo "--time 6 chose $n steps"
+  "$lam" train "${tb[@]}" --steps "$n" --out "$work/s" || fail "--steps $n"
+  compare "$ck" "$work/s/$(basename "$ck")" 0 || fail "--time differs from --steps $n"
+  # the learning rate of every step is the one of the --steps run
+  cmp <("$py" -c "import json,sys; [print(json.loads(l)['lr']) for l in open(sys.argv[1])]" "$work/t/log.jsonl") \
+      <("$py" -c "import json,sys; [print(json.loads(l)['lr']) for l in open(sys.argv[1])]" "$work/s/log.jsonl") \
+    || fail "learning rates differ"
+  expect() { # expect RC TEXT CMD...
+    local want=$1 text=$2; shift 2
+    out=$("$@" 2>&1); rc=$?
+    [ $rc = "$want" ] || fail "$*: exit $rc, expected $want: $out"
+    grep -qF -- "$text" <<<"$out" || fail "$*: output lacks '$text': $out"
+  }
+  expect 2 "without --steps" "$lam" train "${tb[@]}" --time 5 --steps 9 --out "$work/x"
+  expect 2 "without --steps, --stop-at" "$lam" train "${tb[@]}" --time 5 --stop-at 9 --out "$work/x"
+  expect 2 "and --resume" "$lam" train --resume "$work/t" --time 5
+  expect 2 "is not a number" "$lam" train "${tb[@]}" --time 0.5 --out "$work/x"
+  expect 1 "needs --warmup 3 or more (given 2)" "$lam" train "${common[@]}" --warmup 2 --time 5 \
+    --out "$work/x"
+  [ ! -e "$work/x/ckpt-00000001.h5" ] || fail "a refused run wrote a checkpoint"
   ;;
 cli)
   expect() { # expect RC TEXT CMD...

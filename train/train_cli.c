@@ -43,6 +43,10 @@ static const char *usage =
     "  --steps N            optimizer steps                               [300]\n"
     "  --stop-at N          stop after step N with a checkpoint; the schedule is still\n"
     "                       that of --steps, and --resume continues it    [--steps]\n"
+    "  --time S             train for S seconds of wall time instead of --steps: the step\n"
+    "                       count is chosen at the end of the warmup (step 20 at most)\n"
+    "                       from the measured step and validation times; the run is the\n"
+    "                       run of that many --steps                      [off]\n"
     "optimizer:\n"
     "  --lr X               peak learning rate                            [3e-3]\n"
     "  --min-lr X           final learning rate (cosine decay)            [3e-4]\n"
@@ -96,6 +100,7 @@ int lam_train_main(int argc, char **argv) {
         {"--window", LAM_FLAG_INT, &o.window, 1, 1 << 20, 0},
         {"--steps", LAM_FLAG_I64, &o.steps, 1, 1e15, 0},
         {"--stop-at", LAM_FLAG_I64, &o.stop_at, 0, 1e15, 0},
+        {"--time", LAM_FLAG_FLOAT, &o.time_budget, 1, 1e9, 0},
         {"--lr", LAM_FLAG_FLOAT, &o.lr, 1e-12, 10, 0},
         {"--min-lr", LAM_FLAG_FLOAT, &o.min_lr, 0, 10, 0},
         {"--warmup", LAM_FLAG_I64, &o.warmup, 0, 1e15, 0},
@@ -121,6 +126,13 @@ int lam_train_main(int argc, char **argv) {
     if (pr == LAM_CLI_HELP) return 0;
     if (pr != LAM_CLI_OK) return 2;
 
+    if (lam_cli_flag(flags, nf, "--time")->given &&
+        (lam_cli_flag(flags, nf, "--steps")->given || lam_cli_flag(flags, nf, "--stop-at")->given ||
+         o.resume)) {
+        fprintf(stderr, "lam train: --time chooses the step count of a new run: give it without "
+                        "--steps, --stop-at and --resume\n");
+        return 2;
+    }
     lam_error err = {0};
     lam_comm comm;
     if (lam_comm_init(&comm, NULL, NULL, &err) != LAM_OK) {
@@ -193,7 +205,7 @@ int lam_train_main(int argc, char **argv) {
     lam_train_result r;
     if (lam_train(&o, &r, &err) != LAM_OK) goto fail;
     if (root) {
-        printf("lam train: step %lld of %lld, loss %.4f", (long long)r.step, (long long)o.steps,
+        printf("lam train: step %lld of %lld, loss %.4f", (long long)r.step, (long long)r.steps,
                r.loss);
         if (!isnan(r.val_loss)) printf(", validation loss %.4f", r.val_loss);
         printf(", %.0f tokens/s (%.1f ms a step, %.2f ms of it data)\n", r.tok_s, r.step_ms,

@@ -250,7 +250,10 @@ static lam_status state_position(const char *text, const char *where, int64_t *s
 /* ---- the run --------------------------------------------------------------------------- */
 
 typedef struct {
-    const lam_train_opts *o;
+    const lam_train_opts *o; /* = &oc */
+    lam_train_opts oc;       /* the run's options: the caller's, with the steps a time budget
+                                chooses */
+    double t_begin;          /* when lam_train was called (a time budget counts from it) */
     lam_comm *comm;
     lam_comm single;
     lam_backend *be;
@@ -384,6 +387,13 @@ static lam_status same_config(const lam_config *a, const lam_config *b, const ch
     return st;
 }
 
+/* The step at which a time budget chooses the step count: the end of the warmup or step
+ * BUDGET_STEP, whichever comes first; the learning rate up to it does not depend on the count. */
+#define BUDGET_STEP 20
+static int64_t budget_step(const lam_train_opts *o) {
+    return o->warmup < BUDGET_STEP ? o->warmup : BUDGET_STEP;
+}
+
 static lam_status setup(run *R, lam_train_result *res, lam_error *err) {
     const lam_train_opts *o = R->o;
     int size = R->comm->size, rank = R->comm->rank;
@@ -403,6 +413,23 @@ static lam_status setup(run *R, lam_train_result *res, lam_error *err) {
         return lam_error_set(err, LAM_ERR_INVALID,
                              "train: --resume continues a run, --init starts one from weights: "
                              "give one of them");
+    if (o->time_budget > 0) {
+        if (o->resume)
+            return lam_error_set(err, LAM_ERR_INVALID,
+                                 "train: a time budget chooses the step count of a new run; a "
+                                 "resumed run keeps its checkpoint's");
+        if (budget_step(o) < 3)
+            return lam_error_set(err, LAM_ERR_INVALID,
+                                 "train: a time budget chooses the step count at the end of the "
+                                 "warmup (step %d at most), from the steps timed before it: it "
+                                 "needs --warmup 3 or more (given %lld)",
+                                 BUDGET_STEP, (long long)o->warmup);
+        if (o->stop_at > 0)
+            return lam_error_set(err, LAM_ERR_INVALID,
+                                 "train: --stop-at needs a known step count, which a time "
+                                 "budget chooses during the run");
+        R->oc.steps = budget_step(o); /* until it is chosen (a checkpoint before says so) */
+    }
     R->rows = o->batch / size;
     LAM_TRY(lam_h5_open(o->data, &R->rd, err));
     size_t tl;
@@ -514,11 +541,17 @@ static lam_status setup(run *R, lam_train_result *res, lam_error *err) {
                 o->data, o->split, (long long)ls.n_samples, (long long)ls.n_too_long, o->seq,
                 (long long)ls.rows_epoch0, o->seq,
                 100.0 * (double)ls.tokens / ((double)ls.rows_epoch0 * o->seq));
+        char nsteps[96];
+        if (o->time_budget > 0)
+            snprintf(nsteps, sizeof nsteps, "the steps that fit %.0f s (chosen at step %lld)",
+                     (double)o->time_budget, (long long)budget_step(o));
+        else
+            snprintf(nsteps, sizeof nsteps, "%lld steps", (long long)o->steps);
         fprintf(o->info,
-                "train: batch %d rows (%d per rank, micro-batch %d, %d accumulated), %lld "
-                "steps, lr %g -> %g, warmup %lld%s\n",
-                o->batch, R->rows, o->micro, R->rows / o->micro, (long long)o->steps, o->lr,
-                o->min_lr, (long long)o->warmup, o->resume ? "" : "");
+                "train: batch %d rows (%d per rank, micro-batch %d, %d accumulated), %s, lr %g "
+                "-> %g, warmup %lld\n",
+                o->batch, R->rows, o->micro, R->rows / o->micro, nsteps, o->lr, o->min_lr,
+                (long long)o->warmup);
         if (o->resume)
             fprintf(o->info, "train: resumed from %s at step %lld\n", ckpath, (long long)R->step);
         else if (o->init)
@@ -598,6 +631,34 @@ static lam_status step(run *R, double *sums, float *loss, float *norm, double *d
     return LAM_OK;
 }
 
+/* A time budget's step count, chosen after step d = budget_step: the steps so far, and then as
+ * many as fit what is left of the budget, each costing the mean time of steps 2..d (step_sum
+ * over n_timed steps) and each validation val_s (the one at step d), the last one included.
+ * Rank 0 decides and the others take its count, so every rank runs the same schedule. */
+static lam_status choose_steps(run *R, double step_sum, int64_t n_timed, double val_s, int on_bar,
+                               lam_error *err) {
+    lam_train_opts *o = &R->oc;
+    double pick[1] = {0.0};
+    if (R->comm->rank == 0) {
+        double s = step_sum / (double)n_timed, spent = lam_now_s() - R->t_begin;
+        double left = o->time_budget - spent - val_s;
+        double per = s + (o->eval_every > 0 ? val_s / (double)o->eval_every : 0.0);
+        double more = left > 0 ? floor(left / per) : 0.0;
+        if (more > 1e12) more = 1e12;
+        pick[0] = (double)R->step + more;
+        if (o->info)
+            fprintf(o->info,
+                    "%strain: time budget %.0f s: %.0f steps (%.1f ms a step over steps 2-%lld, "
+                    "%.2f s a validation, %.1f s spent)%s\n",
+                    on_bar ? "\n" : "", (double)o->time_budget, pick[0], 1e3 * s,
+                    (long long)R->step, val_s, spent,
+                    more < 1 ? ": the budget is spent, the run ends in its warmup" : "");
+    }
+    LAM_TRY(lam_comm_allreduce_sum_f64(R->comm, pick, 1, err));
+    o->steps = (int64_t)pick[0];
+    return LAM_OK;
+}
+
 static lam_status loop(run *R, lam_train_result *res, lam_error *err) {
     const lam_train_opts *o = R->o;
     int root = R->comm->rank == 0;
@@ -608,6 +669,8 @@ static lam_status loop(run *R, lam_train_result *res, lam_error *err) {
     float loss = NAN, norm = NAN, val = NAN;
     char extra[192];
     int64_t last = o->stop_at > 0 && o->stop_at < o->steps ? o->stop_at : o->steps;
+    int choosing = o->time_budget > 0; /* the step count is still to be chosen */
+    double timed = 0.0, val_s = 0.0;   /* steps 2..budget_step's time, a validation's */
     while (R->step < last) {
         double t0 = lam_now_s(), sums[4], data_s = 0.0;
         LAM_TRY(step(R, sums, &loss, &norm, &data_s, err));
@@ -616,12 +679,17 @@ static lam_status loop(run *R, lam_train_result *res, lam_error *err) {
             break;
         }
         double dt = lam_now_s() - t0;
+        if (choosing && R->step >= 2) timed += dt;
         data_total += data_s;
         tok_run += sums[1];
         double elapsed = lam_now_s() - t_start, tok_s = tok_run / elapsed;
         int eval_now =
             R->valid && ((o->eval_every > 0 && R->step % o->eval_every == 0) || R->step == last);
-        if (eval_now) LAM_TRY(validate(R, &val, err));
+        if (eval_now) {
+            double tv = lam_now_s();
+            LAM_TRY(validate(R, &val, err));
+            val_s = lam_now_s() - tv;
+        }
         if (root) {
             fprintf(R->log,
                     "{\"step\":%lld,\"loss\":%.6f,\"lr\":%.6g,\"grad_norm\":%.6g,\"tokens\":%.0f,"
@@ -642,6 +710,13 @@ static lam_status loop(run *R, lam_train_result *res, lam_error *err) {
                 lam_progress_update(&bar, R->step, extra);
             }
         }
+        if (choosing && R->step == last) { /* step budget_step: the validation just ran */
+            LAM_TRY(choose_steps(R, timed, R->step - 1, R->valid ? val_s : 0.0,
+                                 root && o->progress && bar.is_tty, err));
+            choosing = 0;
+            last = o->steps;
+            if (root && o->progress) bar.total = last;
+        }
         if (o->ckpt_every > 0 && R->step % o->ckpt_every == 0 && R->step < last)
             LAM_TRY(checkpoint(R, res->ckpt, sizeof res->ckpt, err));
     }
@@ -649,6 +724,7 @@ static lam_status loop(run *R, lam_train_result *res, lam_error *err) {
     int64_t done = R->step - first;
     double elapsed = lam_now_s() - t_start;
     res->step = R->step;
+    res->steps = o->steps;
     res->loss = loss;
     res->val_loss = val;
     res->tok_s = elapsed > 0 ? tok_run / elapsed : 0.0;
@@ -656,6 +732,9 @@ static lam_status loop(run *R, lam_train_result *res, lam_error *err) {
     res->data_ms = done > 0 ? 1e3 * data_total / (double)done : 0.0;
     /* the final (or interrupted) state, unless the last checkpoint already holds it */
     if (done > 0 || !R->o->resume) LAM_TRY(checkpoint(R, res->ckpt, sizeof res->ckpt, err));
+    if (o->time_budget > 0 && root && o->info)
+        fprintf(o->info, "train: %lld steps in %.1f s, the time budget %.0f s\n", (long long)done,
+                lam_now_s() - R->t_begin, (double)o->time_budget);
     return LAM_OK;
 }
 
@@ -664,7 +743,9 @@ lam_status lam_train(const lam_train_opts *o, lam_train_result *res, lam_error *
     memset(&R, 0, sizeof R);
     memset(res, 0, sizeof *res);
     res->val_loss = NAN;
-    R.o = o;
+    R.t_begin = lam_now_s();
+    R.oc = *o;
+    R.o = &R.oc;
     lam_comm_single(&R.single);
     R.comm = o->comm ? o->comm : &R.single;
     lam_status st = setup(&R, res, err);

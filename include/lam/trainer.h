@@ -39,6 +39,11 @@ typedef struct {
     int64_t steps;   /* optimizer steps in all (a resumed run continues to this count) */
     int64_t stop_at; /* stop after this step with a checkpoint, the schedule still that of
                         `steps` (--resume continues it); 0 (or >= steps): at `steps` */
+    float time_budget; /* > 0: wall-clock seconds the run may take; `steps` is then chosen at
+                          step min(warmup, 20), where the schedule does not depend on it yet,
+                          from the steps' measured time and one validation's, and the run is
+                          the run of that many --steps (bitwise). Needs warmup >= 3; not with
+                          `resume`. 0: off */
     /* optimizer */
     float lr, min_lr; /* peak and final learning rate */
     int64_t warmup;   /* steps of linear warmup from 0 */
@@ -69,6 +74,7 @@ void lam_train_opts_default(lam_train_opts *o);
 
 typedef struct {
     int64_t step;    /* steps done */
+    int64_t steps;   /* the run's step count (the schedule's; chosen by a time budget) */
     float loss;      /* training loss of the last step */
     float val_loss;  /* last validation loss (NaN: none) */
     double tok_s;    /* positions per second over this run's steps (padding excluded) */
