@@ -718,10 +718,10 @@ lam_status lam_synth_run(const lam_synth_opts *o, lam_synth_sink sink, void *use
                 ge.task = gtask;
                 ge.template_id = gtmpl;
                 ge.steps = g;
-                ge.n_steps = 2;
+                ge.n_steps = o->grounding_no_done ? 1 : 2;
                 if ((s = sink(&ge, user, err)) != LAM_OK) break;
                 st.episodes++;
-                st.steps += 2;
+                st.steps += ge.n_steps;
                 st.grounding++;
                 st.by_split[split]++;
             }
@@ -805,6 +805,8 @@ static const char *synth_usage =
     "  --grounding-page         grounding episodes click any element of the episode's\n"
     "                           pages that its name alone identifies (a button, link,\n"
     "                           checkbox...), not only the expert's actions\n"
+    "  --grounding-no-done      grounding episodes are their action alone, without the\n"
+    "                           done step after it\n"
     "  --noise P                in training episodes, each step is with probability P a\n"
     "                           mistake (a random element's action or a near miss of the\n"
     "                           expert's) recorded with the expert's action as its target;\n"
@@ -887,6 +889,10 @@ int lam_data_synth_main(int argc, char **argv) {
             o.grounding_page = 1;
             continue;
         }
+        if (!strcmp(a, "--grounding-no-done")) {
+            o.grounding_no_done = 1;
+            continue;
+        }
         static const char *const str_flags[] = {"--out", "--apps", "--holdout-apps",
                                                 "--holdout-domains", "--holdout-templates"};
         const char **str_dst[] = {&out, &o.apps, &o.holdout_apps, &o.holdout_domains,
@@ -934,9 +940,9 @@ int lam_data_synth_main(int argc, char **argv) {
         }
     }
     if (!out) return usage_err("--out FILE is required%s%s", "", "");
-    if (o.grounding_page && !(o.grounding > 0))
-        return usage_err("--grounding-page needs --grounding F (the fraction of episodes)%s%s", "",
-                         "");
+    if ((o.grounding_page || o.grounding_no_done) && !(o.grounding > 0))
+        return usage_err("%s needs --grounding F (the fraction of episodes)%s",
+                         o.grounding_page ? "--grounding-page" : "--grounding-no-done", "");
     lam_error err = {0};
     plan p;
     if (make_plan(&o, &p, &err) != LAM_OK) return usage_err("%s%s", err.msg, "");

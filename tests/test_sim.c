@@ -15,6 +15,8 @@
  *                in words that name its element and value, then done
  *   grounding_page  --grounding-page: the grounding episodes click any clickable element of
  *                their episode's pages that its name identifies, most not the expert's
+ *   grounding_no_done  --grounding-no-done: the same runs, each grounding episode its first step
+ *                alone (the same task, page and action), every other line byte-identical
  * The independent reference for the judge is the hand-written paths in alt_path (they
  * drive the pages like an agent would, through element names and roles only). */
 #define _POSIX_C_SOURCE 200809L
@@ -1351,6 +1353,69 @@ static int mode_grounding_page(void) {
     return failures ? 1 : 0;
 }
 
+/* ---- grounding_no_done: the grounding episodes without their `done` step ---- */
+
+/* The run of o with and without grounding_no_done: line for line the same but each grounding
+ * episode, which is its first step alone. *grounded: their count. 1 on success. */
+static int same_but_done(const lam_synth_opts *o, int *grounded) {
+    lam_synth_opts od = *o, on = *o;
+    od.grounding_no_done = 0;
+    on.grounding_no_done = 1;
+    char **ld, **ln;
+    int nd, nn;
+    lam_synth_stats sd, sn;
+    if (!synth_lines(&od, &ld, &nd, 1000, &sd) || !synth_lines(&on, &ln, &nn, 1000, &sn)) return 0;
+    CHECK(nd == nn && nd > 300, "%d lines against %d", nn, nd);
+    *grounded = 0;
+    for (int i = 0; i < nd && i < nn; i++) {
+        lam_episode a, b;
+        lam_problem items[4];
+        lam_problems pr;
+        lam_problems_init(&pr, items, 4);
+        int ok = lam_episode_parse(ld[i], strlen(ld[i]), &a, &pr) == LAM_OK && !pr.n;
+        ok = ok && lam_episode_parse(ln[i], strlen(ln[i]), &b, &pr) == LAM_OK && !pr.n;
+        CHECK(ok, "line %d: %s: %s", i, pr.n ? items[0].path : "", pr.n ? items[0].msg : "");
+        if (!ok) continue;
+        if (!strstr(a.template_id, ".grounding")) {
+            CHECK(!strcmp(ld[i], ln[i]), "line %d (%s) differs", i, a.id);
+        } else {
+            (*grounded)++;
+            CHECK(a.n_steps == 2 && b.n_steps == 1 && !strcmp(a.id, b.id) &&
+                      !strcmp(a.task, b.task) && !strcmp(a.template_id, b.template_id) &&
+                      obs_same(&a.steps[0].obs, &b.steps[0].obs) &&
+                      same_act(&a.steps[0].action, &b.steps[0].action) &&
+                      b.steps[0].action.type != LAM_ACT_DONE,
+                  "%s: %d steps, not the first of %d", b.id, b.n_steps, a.n_steps);
+        }
+        lam_episode_free(&a);
+        lam_episode_free(&b);
+    }
+    CHECK(sn.grounding == *grounded && sd.grounding == *grounded &&
+              sn.steps == sd.steps - *grounded && sn.episodes == sd.episodes,
+          "stats: %lld grounding, %lld steps against %lld", (long long)sn.grounding,
+          (long long)sn.steps, (long long)sd.steps);
+    for (int i = 0; i < nd; i++) free(ld[i]);
+    for (int i = 0; i < nn; i++) free(ln[i]);
+    free(ld);
+    free(ln);
+    return 1;
+}
+
+static int mode_grounding_no_done(void) {
+    lam_synth_opts o;
+    grounding_opts(&o);
+    int g1 = 0, g2 = 0;
+    if (!same_but_done(&o, &g1)) return 1;
+    o.grounding_page = 1;
+    if (!same_but_done(&o, &g2)) return 1;
+    CHECK(g1 > 50 && g2 > 50, "%d and %d grounding episodes", g1, g2);
+    printf(
+        "grounding_no_done: %d expert and %d page grounding episodes, each its first step alone; "
+        "every other line unchanged\n",
+        g1, g2);
+    return failures ? 1 : 0;
+}
+
 /* ---- cli: lam data synth ---- */
 
 /* Runs lam_data_synth_main with stderr captured; returns the exit code. */
@@ -1407,6 +1472,7 @@ static int mode_cli(void) {
         {{"--out", path, "--valid", "2", NULL}, 2, "--valid"},
         {{"--out", path, "--noise", "1", NULL}, 2, "--noise '1' is not a probability"},
         {{"--out", path, "--grounding-page", NULL}, 2, "--grounding-page needs --grounding"},
+        {{"--out", path, "--grounding-no-done", NULL}, 2, "--grounding-no-done needs --grounding"},
         {{"--out", "/nonexistent-dir/x.jsonl", "--episodes", "2", "--quiet", NULL},
          1,
          "/nonexistent-dir"},
@@ -1572,9 +1638,10 @@ int main(int argc, char **argv) {
     if (!strcmp(mode, "noise")) return mode_noise();
     if (!strcmp(mode, "grounding")) return mode_grounding();
     if (!strcmp(mode, "grounding_page")) return mode_grounding_page();
+    if (!strcmp(mode, "grounding_no_done")) return mode_grounding_no_done();
     fprintf(
         stderr,
         "usage: test_sim expert|perturb|invalid|determinism|alt_path|splits|cli|noise|grounding|\n"
-        "grounding_page\n");
+        "grounding_page|grounding_no_done\n");
     return 2;
 }

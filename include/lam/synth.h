@@ -48,6 +48,10 @@ typedef struct {
      * actions: the elements that only other templates use (a mail app's "Forward") get named
      * too. A click the simulator refuses makes no episode. */
     int grounding_page;
+    /* Grounding episodes are their action alone, without the `done` step after it: 528 two-step
+     * episodes each ending in `done` after one action (grounding 0.5 of the demo's data) teach a
+     * model to answer `done` after its first action on tasks it cannot place. */
+    int grounding_no_done;
     FILE *progress; /* progress line (stderr); NULL: none */
 } lam_synth_opts;
 
