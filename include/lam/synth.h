@@ -48,9 +48,9 @@ typedef struct {
      * actions: the elements that only other templates use (a mail app's "Forward") get named
      * too. A click the simulator refuses makes no episode. */
     int grounding_page;
-    /* Grounding episodes are their action alone, without the `done` step after it: 528 two-step
-     * episodes each ending in `done` after one action (grounding 0.5 of the demo's data) teach a
-     * model to answer `done` after its first action on tasks it cannot place. */
+    /* Grounding episodes are their action alone, without the `done` step after it (the same
+     * draws). With it, each is an action then `done`; a named model trained on page grounding
+     * answered `done` after two actions on every unseen-app task (docs/results.md). */
     int grounding_no_done;
     FILE *progress; /* progress line (stderr); NULL: none */
 } lam_synth_opts;
