@@ -50,7 +50,7 @@ typedef struct {
     int grounding_page;
     /* Grounding episodes are their action alone, without the `done` step after it (the same
      * draws). With it, each is an action then `done`; a named model trained on page grounding
-     * answered `done` after two actions on every unseen-app task (docs/results.md). */
+     * answered `done` within three actions on every unseen-app task (docs/results.md). */
     int grounding_no_done;
     FILE *progress; /* progress line (stderr); NULL: none */
 } lam_synth_opts;
