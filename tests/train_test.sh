@@ -22,6 +22,13 @@ fail() { echo "FAIL: $*"; exit 1; }
 common=(--data "$data" --model tiny --seq 512 --batch 4 --warmup 3 --lr 2e-3 --quiet
         --eval-every 0 --threads 2)
 
+expect() { # expect RC TEXT CMD...: exit status RC and TEXT in the output
+  local want=$1 text=$2; shift 2
+  out=$("$@" 2>&1); rc=$?
+  [ $rc = "$want" ] || fail "$*: exit $rc, expected $want: $out"
+  grep -qF -- "$text" <<<"$out" || fail "$*: output lacks '$text': $out"
+}
+
 train_steps() { # train_steps CKPT.h5: the `steps` its /train JSON records
   "$py" -c "import h5py,json,sys; print(json.loads(bytes(h5py.File(sys.argv[1])['train'][()]).decode())['steps'])" "$1"
 }
@@ -122,12 +129,6 @@ time_budget)
   cmp <("$py" -c "import json,sys; [print(json.loads(l)['lr']) for l in open(sys.argv[1])]" "$work/t/log.jsonl") \
       <("$py" -c "import json,sys; [print(json.loads(l)['lr']) for l in open(sys.argv[1])]" "$work/s/log.jsonl") \
     || fail "learning rates differ"
-  expect() { # expect RC TEXT CMD...
-    local want=$1 text=$2; shift 2
-    out=$("$@" 2>&1); rc=$?
-    [ $rc = "$want" ] || fail "$*: exit $rc, expected $want: $out"
-    grep -qF -- "$text" <<<"$out" || fail "$*: output lacks '$text': $out"
-  }
   expect 2 "without --steps" "$lam" train "${tb[@]}" --time 5 --steps 9 --out "$work/x"
   expect 2 "without --steps, --stop-at" "$lam" train "${tb[@]}" --time 5 --stop-at 9 --out "$work/x"
   expect 2 "and --resume" "$lam" train --resume "$work/t" --time 5
@@ -137,12 +138,6 @@ time_budget)
   [ ! -e "$work/x/ckpt-00000001.h5" ] || fail "a refused run wrote a checkpoint"
   ;;
 cli)
-  expect() { # expect RC TEXT CMD...
-    local want=$1 text=$2; shift 2
-    out=$("$@" 2>&1); rc=$?
-    [ $rc = "$want" ] || fail "$*: exit $rc, expected $want: $out"
-    grep -qF -- "$text" <<<"$out" || fail "$*: output lacks '$text': $out"
-  }
   expect 2 "unknown flag '--bogus'" "$lam" train --bogus
   expect 2 "usage: lam train" "$lam" train --steps
   expect 2 "is not an integer" "$lam" train --steps x
