@@ -329,10 +329,11 @@ lam_status lam_data_build(const lam_build_opts *o, lam_build_stats *stats, lam_e
     if (o->n_inputs < 1 || !o->tokenizer || !o->out)
         return lam_error_set(err, LAM_ERR_INVALID, "build: needs recordings, --tokenizer, --out");
     if (o->max_seq_len < 1 || o->history_k < 0 || o->shots < 0 || o->shots > MAX_SHOTS ||
-        o->history_elements < LAM_HISTORY_IDS || o->history_elements > LAM_HISTORY_DASH)
+        o->history_elements < LAM_HISTORY_IDS || o->history_elements > LAM_HISTORY_DASH ||
+        o->index_ids < LAM_IDS_RECORDED || o->index_ids > LAM_IDS_BARE)
         return lam_error_set(err, LAM_ERR_INVALID,
                              "build: max_seq_len >= 1, history >= 0, shots 0..%d, history "
-                             "elements 0..2",
+                             "elements 0..2, element ids 0..2",
                              MAX_SHOTS);
     builder B;
     memset(&B, 0, sizeof B);
@@ -456,7 +457,9 @@ static const char *build_usage =
     "  --shots N           few-shot examples per prompt (0..8)             [0]\n"
     "  --obs-budget BYTES  bytes of element lines per prompt (0: all)      [2048]\n"
     "  --element-ids MODE  index: elements named by position (\"button \\\"Go\\\" [7]\",\n"
-    "                      \"click 7\"); ids: by their own ids (\"[e12] button ...\") [index]\n"
+    "                      \"click 7\"); bare: the same without brackets (\"button\n"
+    "                      \\\"Go\\\" 7\": the number the same token as in \"click 7\");\n"
+    "                      ids: by their own ids (\"[e12] button ...\")     [index]\n"
     "  --history-elements M  how a history line names its element: ids (its position, or\n"
     "                      its recording id once the page lacks it), dash (\"-\" instead of\n"
     "                      that id), names (dash, then its role and name as they were:\n"
@@ -552,11 +555,11 @@ int lam_data_build_main(int argc, char **argv) {
         }
         if ((r = flag_val(argc, argv, &i, "--element-ids", &v)) != 0) {
             if (r < 0) goto missing;
-            if (strcmp(v, "index") && strcmp(v, "ids")) {
-                rc = usage_err(build_usage, "--element-ids is index or ids, not '%s'", v);
+            if (lam_element_ids_parse(v) < 0) {
+                rc = usage_err(build_usage, "--element-ids is index, bare or ids, not '%s'", v);
                 goto out;
             }
-            o.index_ids = !strcmp(v, "index");
+            o.index_ids = lam_element_ids_parse(v);
             continue;
         }
         static const struct {
@@ -677,7 +680,7 @@ static int inspect(const char *path, int n_show) {
            "element ids %s%s, deflate %d; steps without a sample: %lld dropped by the cut, %lld "
            "too long\n",
            p.max_seq_len, p.history_k, lam_history_elements_name(p.history_elements), p.shots,
-           (long long)p.obs_budget, p.index_ids ? "index" : "ids",
+           (long long)p.obs_budget, lam_element_ids_name(p.index_ids),
            p.target_names ? ", targets named" : "", p.deflate, (long long)p.n_dropped,
            (long long)p.n_too_long);
     printf("tokenizer: %zu bytes of tokenizer.json, %d ids\n", jl, lam_tok_n_ids(tok));

@@ -6,6 +6,7 @@
 #include "lam/h5store.h"
 
 #include "lam/atomic.h"
+#include "lam/prompt.h"
 
 #include "h5vfd.h"
 
@@ -908,7 +909,7 @@ static lam_status load(lam_h5_reader *r, const char *h5name, hid_t fapl, lam_err
      * without history_elements the ids in its history lines, one without target_names
      * unlabelled targets */
     int64_t idx = 0, hnames = 0, tnames = 0;
-    if ((st = read_opt_num(r, g, "index_ids", 1, &idx, err)) != LAM_OK ||
+    if ((st = read_opt_num(r, g, "index_ids", LAM_IDS_BARE, &idx, err)) != LAM_OK ||
         (st = read_opt_num(r, g, "history_elements", 2, &hnames, err)) != LAM_OK ||
         (st = read_opt_num(r, g, "target_names", 1, &tnames, err)) != LAM_OK)
         goto done;

@@ -13,7 +13,7 @@
 #include "lam/actlang.h"
 
 void lam_prompt_opts_default(lam_prompt_opts *o) {
-    o->index_ids = 1;
+    o->index_ids = LAM_IDS_INDEX;
     o->history_k = 8;
     o->history_elements = LAM_HISTORY_IDS;
     o->target_names = 0;
@@ -22,16 +22,34 @@ void lam_prompt_opts_default(lam_prompt_opts *o) {
     o->target_rule = LAM_PROMPT_TARGET_DROP;
 }
 
+/* The name of value m of an option whose names are names[0..n), and back (-1: unknown). */
+static const char *opt_name(const char *const *names, int n, int m) {
+    return m >= 0 && m < n ? names[m] : "?";
+}
+
+static int opt_parse(const char *const *names, int n, const char *name) {
+    for (int m = 0; m < n; m++)
+        if (!strcmp(name, names[m])) return m;
+    return -1;
+}
+
 static const char *const history_elements_names[] = {"ids", "names", "dash"};
+static const char *const element_ids_names[] = {"ids", "index", "bare"};
 
 const char *lam_history_elements_name(int m) {
-    return m >= 0 && m <= LAM_HISTORY_DASH ? history_elements_names[m] : "?";
+    return opt_name(history_elements_names, LAM_HISTORY_DASH + 1, m);
 }
 
 int lam_history_elements_parse(const char *name) {
-    for (int m = 0; m <= LAM_HISTORY_DASH; m++)
-        if (!strcmp(name, history_elements_names[m])) return m;
-    return -1;
+    return opt_parse(history_elements_names, LAM_HISTORY_DASH + 1, name);
+}
+
+const char *lam_element_ids_name(int m) {
+    return opt_name(element_ids_names, LAM_IDS_BARE + 1, m);
+}
+
+int lam_element_ids_parse(const char *name) {
+    return opt_parse(element_ids_names, LAM_IDS_BARE + 1, name);
 }
 
 lam_prompt_input lam_prompt_step_input(const lam_episode *ep, int step, lam_action *scratch,
@@ -371,15 +389,15 @@ static void scores(ws_view *w, const words *tw, const lam_observation *obs) {
 /* `  [id] role "name" value="..." options=["a","b"] checked disabled` + newline; with index
  * (> 0, index_ids) `  role "name" [index] value=...`: the element's position in the
  * observation after its name, so that a causal model reading the index has read what it
- * names (docs/formats.md) */
-static void elem_line(sb *b, const lam_element *e, int depth, int index) {
+ * names (docs/formats.md); `  role "name" index value=...` when ids is LAM_IDS_BARE */
+static void elem_line(sb *b, const lam_element *e, int depth, int index, int ids) {
     for (int d = 0; d < depth; d++) sb_put(b, "  ", 2);
     if (index > 0) {
         char num[24];
         sb_str(b, lam_role_name(e->role));
         sb_put(b, " ", 1);
         sb_text(b, e->name, TEXT_QUOTED);
-        snprintf(num, sizeof num, " [%d]", index);
+        snprintf(num, sizeof num, ids == LAM_IDS_BARE ? " %d" : " [%d]", index);
         sb_str(b, num);
     } else {
         sb_put(b, "[", 1);
@@ -415,7 +433,7 @@ static void rank(ws_view *w, const char *task, const lam_observation *obs, int i
     int n = obs->n_elements;
     for (int i = 0; i < n; i++) {
         sb count = {NULL, 0, 0, 1, 0};
-        elem_line(&count, &obs->elements[i], w->depth[i], index_ids ? i + 1 : 0);
+        elem_line(&count, &obs->elements[i], w->depth[i], index_ids ? i + 1 : 0, index_ids);
         w->linelen[i] = count.len;
         w->order[i] = i;
     }
@@ -628,7 +646,8 @@ lam_status lam_prompt_build(lam_prompt *p, const lam_prompt_opts *o, const lam_p
         sb_put(&b, "\n", 1);
     }
     for (int i = 0; i < n; i++)
-        if (w.keep[i]) elem_line(&b, &obs->elements[i], w.depth[i], o->index_ids ? i + 1 : 0);
+        if (w.keep[i])
+            elem_line(&b, &obs->elements[i], w.depth[i], o->index_ids ? i + 1 : 0, o->index_ids);
     if (kept < n) {
         char note[80];
         snprintf(note, sizeof note, "(%d of %d elements not shown)\n", n - kept, n);

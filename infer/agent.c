@@ -129,7 +129,9 @@ void lam_agent_prompt_opts_from(const char *train_json, lam_prompt_opts *p) {
     json_t *h = json_object_get(pr, "history_k"), *ob = json_object_get(pr, "obs_budget");
     /* a checkpoint from before index ids were recorded was trained on the ids themselves */
     json_t *ix = json_object_get(pr, "index_ids");
-    p->index_ids = json_is_integer(ix) ? json_integer_value(ix) != 0 : 0;
+    p->index_ids = !json_is_integer(ix) || json_integer_value(ix) == 0 ? LAM_IDS_RECORDED
+                   : json_integer_value(ix) == LAM_IDS_BARE            ? LAM_IDS_BARE
+                                                                       : LAM_IDS_INDEX;
     json_t *he = json_object_get(pr, "history_elements");
     if (json_is_integer(he) && json_integer_value(he) >= 0 &&
         json_integer_value(he) <= LAM_HISTORY_DASH)

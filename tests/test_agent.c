@@ -9,6 +9,8 @@
  *   valid DATA.h5 DIR labels  the same for a target-names model: each answer's text names
  *                       every element before its position, as lam_act_print_labelled writes it
  *                       with the observation's names (press never with an element)
+ *   valid DATA.h5 DIR bare  the same for a model whose prompts write positions without
+ *                       brackets (index_ids 2): the agent reads that from the checkpoint
  *   names DATA.h5 DIR   a history-names model: the agent's prompt (its token count) is the
  *                       training builder's text with the element names of the observations
  *                       the history was taken in (history_obs), or of the current one only;
@@ -85,11 +87,13 @@ static void random_checkpoint(const char *data, const char *path, const char *tr
 /* index: the model names elements by position ("click 7"), the agent offers the shown
  * positions and answers with the observation's ids; otherwise by the ids themselves. Either
  * way every answer must parse and pass lam_act_check against the observation's own ids. */
-/* mode 0: element ids; 1: positions (index_ids); 2: positions after their labels (target_names) */
+/* mode 0: element ids; 1: positions (index_ids); 2: positions after their labels (target_names);
+ * 3: positions written bare after the element's name (index_ids 2, LAM_IDS_BARE) */
 static void test_valid(const char *data, const char *dir, int mode) {
-    static const char *const kind[] = {"ids", "index", "labels"};
+    static const char *const kind[] = {"ids", "index", "labels", "bare"};
     static const char *const popts[] = {"{}", "{\"prompt\":{\"index_ids\":1}}",
-                                        "{\"prompt\":{\"index_ids\":1,\"target_names\":1}}"};
+                                        "{\"prompt\":{\"index_ids\":1,\"target_names\":1}}",
+                                        "{\"prompt\":{\"index_ids\":2}}"};
     int index = mode > 0;
     char ck[1024];
     snprintf(ck, sizeof ck, "%s/random-%s.h5", dir, kind[mode]);
@@ -99,7 +103,9 @@ static void test_valid(const char *data, const char *dir, int mode) {
     ao.threads = 2, ao.max_seqs = 16;
     lam_agent *a;
     OK(lam_agent_load(ck, &ao, &a, &err));
-    EXPECT(lam_agent_prompt_opts(a)->index_ids == index);
+    EXPECT(lam_agent_prompt_opts(a)->index_ids == (mode == 3 ? LAM_IDS_BARE
+                                                   : index   ? LAM_IDS_INDEX
+                                                             : LAM_IDS_RECORDED));
     EXPECT(lam_agent_prompt_opts(a)->target_names == (mode == 2));
     /* observations from the simulator at random points of expert episodes */
     lam_sim_env **envs = calloc(NREQ, sizeof *envs);
@@ -462,6 +468,7 @@ int main(int argc, char **argv) {
         test_valid(argv[2], argv[3],
                    argc > 4 && !strcmp(argv[4], "index")    ? 1
                    : argc > 4 && !strcmp(argv[4], "labels") ? 2
+                   : argc > 4 && !strcmp(argv[4], "bare")   ? 3
                                                             : 0);
     else if (!strcmp(which, "names") && argc > 3)
         test_names(argv[2], argv[3]);

@@ -9,6 +9,10 @@
  *                                     attribute says so and most samples' histories name elements
  *   roundtrip_target_names RECORDINGS D.h5  the same, built with --target-names: its attribute
  *                                     says so and most targets name their element first
+ *   roundtrip_bare RECORDINGS D.h5    the same, built with --element-ids bare: its attribute
+ *                                     says so, and in every sample whose target points at an
+ *                                     element the target's number is, token for token, in the
+ *                                     observation (with brackets it is not: counted, printed)
  *   reject D.h5 DIR                   truncated, random, foreign and malformed files fail cleanly
  *   atomic RECORDINGS TOK.json DIR    a failed build leaves no file and no temporary behind
  *   inspect D.h5                      `lam data inspect` runs and marks the masked part
@@ -164,6 +168,14 @@ static int cmd_build(const char *rec, const char *tok, const char *out) {
  * with --history-elements names (its attribute says so, and history lines carry " // role name");
  * mode 2: with --target-names (its attribute says so, and the targets of element actions start
  * with their label: `click "Search" 7`). */
+/* 1 when needle[0..nn) occurs in hay[0..nh) */
+static int has_run(const int32_t *hay, size_t nh, const int32_t *needle, size_t nn) {
+    for (size_t i = 0; nn && i + nn <= nh; i++)
+        if (!memcmp(hay + i, needle, nn * sizeof *hay)) return 1;
+    return 0;
+}
+
+/* mode: 0 the defaults, 1 --history-elements names, 2 --target-names, 3 --element-ids bare */
 static int cmd_roundtrip(const char *rec, const char *path, int mode) {
     int names = mode == 1;
     episodes E = load_episodes(rec);
@@ -194,7 +206,8 @@ static int cmd_roundtrip(const char *rec, const char *path, int mode) {
     lam_prompt_opts_default(&po);
     po.history_k = pa.history_k;
     po.obs_budget = (size_t)pa.obs_budget;
-    CHECK(pa.index_ids == 1); /* the build's default: elements named by position */
+    /* the build's default: elements named by position, in brackets */
+    CHECK(pa.index_ids == (mode == 3 ? LAM_IDS_BARE : LAM_IDS_INDEX));
     po.index_ids = pa.index_ids;
     CHECK(pa.history_elements == (names ? LAM_HISTORY_NAMES : LAM_HISTORY_IDS));
     po.history_elements = pa.history_elements;
@@ -202,6 +215,17 @@ static int cmd_roundtrip(const char *rec, const char *path, int mode) {
     po.target_names = pa.target_names;
     int64_t named = 0;    /* samples whose history names an element */
     int64_t labelled = 0; /* samples whose target starts with an element's label */
+    /* samples whose target's first action points at an element by its number, and those of
+     * them where that number's ids occur in the observation's ids */
+    int64_t numbered = 0, number_in_obs = 0;
+    int32_t obs_id = -1, hist_id = -1;
+    {
+        lam_tok_ids t = {0};
+        CHECK_OK(lam_tok_encode(tok, NULL, "<|obs|><|history|>", 18, 0, &t, &e_));
+        CHECK(t.n == 2);
+        if (t.n == 2) obs_id = t.ids[0], hist_id = t.ids[1];
+        lam_tok_ids_free(&t);
+    }
     lam_prompt p;
     lam_prompt_init(&p);
     int32_t *ids = malloc((size_t)pa.max_seq_len * sizeof *ids);
@@ -247,6 +271,23 @@ static int cmd_roundtrip(const char *rec, const char *path, int mode) {
         named += sl && sl < act;
         static const char *const kw[] = {"click \"", "type \"", "select \"", "hover \""};
         for (int k = 0; k < 4; k++) labelled += !strncmp(mt.data, kw[k], strlen(kw[k]));
+        /* "click 7 ...": " 7" encoded alone, looked for between <|obs|> and <|history|> */
+        const char *sp = strchr(mt.data, ' ');
+        if (sp && sp[1] >= '1' && sp[1] <= '9') {
+            size_t nd = strspn(sp + 1, "0123456789");
+            lam_tok_ids num = {0};
+            CHECK_OK(lam_tok_encode(tok, NULL, sp, nd + 1, 0, &num, &e_));
+            int32_t ob = -1, hi = -1;
+            for (int32_t k = 0; k < si.length; k++) {
+                if (ids[k] == obs_id && ob < 0) ob = k;
+                if (ids[k] == hist_id && hi < 0) hi = k;
+            }
+            CHECK(ob >= 0 && hi > ob);
+            numbered++;
+            if (ob >= 0 && hi > ob)
+                number_in_obs += has_run(ids + ob, (size_t)(hi - ob), num.ids, num.n);
+            lam_tok_ids_free(&num);
+        }
         if (pa.shots == 0) /* the stored ids are those of the whole text */
             CHECK(whole.n == (size_t)si.length && !memcmp(whole.ids, ids, whole.n * 4));
         if (!ok && bad++ < 3)
@@ -256,9 +297,15 @@ static int cmd_roundtrip(const char *rec, const char *path, int mode) {
         free(scratch), free(hobs);
     }
     printf("%lld samples, %lld tokens, %lld masked; every mask is the target span; %lld name a "
-           "history element; %lld targets start with a label\n",
+           "history element; %lld targets start with a label; %lld point at an element by "
+           "number, the number's ids in the observation in %lld of them\n",
            (long long)c.n_samples, (long long)c.n_tokens, (long long)masked, (long long)named,
-           (long long)labelled);
+           (long long)labelled, (long long)numbered, (long long)number_in_obs);
+    /* bare numbers are the action's tokens; in brackets a number is other tokens (" [" "7")
+     * and its action's " 7" is found in the observation only by chance (a name's number) */
+    CHECK(mode == 2 || numbered > c.n_samples / 2);
+    if (mode == 3) CHECK(number_in_obs == numbered);
+    if (mode == 0) CHECK(number_in_obs < numbered / 2);
     CHECK(names ? named > c.n_samples / 2 : named == 0);
     CHECK(mode == 2 ? labelled > c.n_samples / 2 : labelled == 0);
     lam_error err = {0};
@@ -639,6 +686,7 @@ int main(int argc, char **argv) {
     if (!strcmp(c, "roundtrip_names") && argc == 4) return cmd_roundtrip(argv[2], argv[3], 1);
     if (!strcmp(c, "roundtrip_target_names") && argc == 4)
         return cmd_roundtrip(argv[2], argv[3], 2);
+    if (!strcmp(c, "roundtrip_bare") && argc == 4) return cmd_roundtrip(argv[2], argv[3], 3);
     if (!strcmp(c, "reject") && argc == 4) return cmd_reject(argv[2], argv[3]);
     if (!strcmp(c, "atomic") && argc == 5) return cmd_atomic(argv[2], argv[3], argv[4]);
     if (!strcmp(c, "inspect") && argc == 3) return cmd_inspect(argv[2]);

@@ -3,7 +3,8 @@
  *   structure     simulator steps: the sections in order, each marker once, no marker
  *                 anywhere else, the target span parses back to the step's action
  *   snapshot      a hand-made episode: the exact text (tree indentation, value, options,
- *                 checked, disabled, history, an example), and one simulator step printed
+ *                 checked, disabled, history, an example) with element ids, positions in
+ *                 brackets and bare positions, and one simulator step printed
  *   history       the last K actions, most recent last, with the count of the others
  *   history_elements  names: each history line ends with its element's role and name as it
  *                 was when the action was taken (from history_obs, else the current
@@ -256,6 +257,32 @@ static int snapshot(void) {
                            "<|act|>type 5 \"for \\\"Bo\\\"\" <end><|end|>";
     CHECK(!strcmp(p.text, want_idx), "index snapshot differs:\n--- got\n%s\n--- want\n%s", p.text,
           want_idx);
+    /* bare positions: the same text without the brackets around each line's number (the
+     * history, the example and the target unchanged) */
+    lam_prompt_opts bare;
+    lam_prompt_opts_default(&bare);
+    bare.index_ids = LAM_IDS_BARE;
+    CHECK(lam_prompt_build(&p, &bare, &in, &err) == LAM_OK, "%s", err.msg);
+    const char *want_bare = "<|example|>Wrap it\n"
+                            "click 4 // checkbox \"Gift \\\"wrap\\\"\"\n"
+                            "done\n"
+                            "<|task|>Add a medium tee\n"
+                            "<|obs|>url: https://shop.example/p/tee\n"
+                            "heading \"Shop\" 1\n"
+                            "dialog \"Add to cart\" 2\n"
+                            "  combobox \"Size\" 3 value=\"S\" options=[\"S\",\"M\",\"L\"]\n"
+                            "  checkbox \"Gift \\\"wrap\\\"\" 4 checked\n"
+                            "    textbox \"Note\" 5 value=\"line1\\nline2\"\n"
+                            "  button \"Add to cart\" 6 disabled\n"
+                            "<|history|>select 3 \"M\"\n"
+                            "<|act|>type 5 \"for \\\"Bo\\\"\" <end><|end|>";
+    CHECK(!strcmp(p.text, want_bare), "bare snapshot differs:\n--- got\n%s\n--- want\n%s", p.text,
+          want_bare);
+    CHECK(!strcmp(lam_element_ids_name(LAM_IDS_BARE), "bare") &&
+              lam_element_ids_parse("bare") == LAM_IDS_BARE &&
+              lam_element_ids_parse("index") == LAM_IDS_INDEX &&
+              lam_element_ids_parse("ids") == LAM_IDS_RECORDED && lam_element_ids_parse("x") < 0,
+          "element ids names");
     /* a history action on an element the observation lacks keeps its id */
     lam_action gone = {LAM_ACT_CLICK, "elsewhere", NULL};
     lam_prompt_input in3 = in;

@@ -31,8 +31,9 @@ typedef struct {
     int32_t deflate;          /* deflate level of the datasets */
     int64_t n_dropped;        /* steps without a sample: the target-blind cut left the target out */
     int64_t n_too_long;       /* steps without a sample: over max_seq_len tokens */
-    int32_t index_ids;        /* prompts name elements by position (lam_prompt_opts.index_ids); an
-                                 attribute files before it lack: read as 0 */
+    int32_t index_ids;        /* how prompts name elements (lam_element_ids: 1 position in
+                                 brackets, 2 bare position); an attribute files before it lack:
+                                 read as 0 */
     int32_t history_elements; /* how history lines name elements (lam_history_elements); absent
                                  before it: read as 0 */
     int32_t target_names;     /* targets name each element before its id (lam_prompt_opts.

@@ -39,9 +39,18 @@ typedef enum {
     LAM_PROMPT_TARGET_SWAP = 1, /* keep the target, evicting the lowest-ranked kept elements */
 } lam_prompt_target_rule;
 
+/* How the prompt names an element (lam_prompt_opts.index_ids). */
+typedef enum {
+    LAM_IDS_RECORDED = 0, /* its recording id: "[e12] button \"Search\"", "click e12" */
+    LAM_IDS_INDEX = 1, /* its 1-based position, bracketed after its name: "button \"Search\" [7]",
+                          "click 7" (the default) */
+    LAM_IDS_BARE = 2,  /* its position after its name without brackets: "button \"Search\" 7",
+                          so that the line's number is the same token as the action's " 7" */
+} lam_element_ids;
+
 typedef struct {
-    int index_ids;          /* elements named by their 1-based position in the observation ("button
-                               \"Search\" [7]", "click 7") instead of their ids; default 1 (0: the ids) */
+    int index_ids;          /* lam_element_ids; nonzero: elements are named by their position in
+                               the observation instead of their ids; default LAM_IDS_INDEX */
     int history_k;          /* the last K previous actions are shown; default 8 */
     int history_elements;   /* lam_history_elements; default LAM_HISTORY_IDS */
     int target_names;       /* 1: the target names each element before pointing at it, its name
@@ -57,6 +66,10 @@ void lam_prompt_opts_default(lam_prompt_opts *o);
  * unknown). */
 const char *lam_history_elements_name(int m);
 int lam_history_elements_parse(const char *name);
+/* "ids", "index", "bare" for a lam_element_ids value ("?" otherwise), and back (-1 when
+ * unknown). */
+const char *lam_element_ids_name(int m);
+int lam_element_ids_parse(const char *name);
 
 /* One sample's content. At inference target is NULL (n_target 0): the text ends after
  * <|act|>. examples are other episodes (of the same app), shown as task + actions. */

@@ -74,7 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     o.history_k = data[0] % 12;
     o.obs_budget = (size_t)(data[1] % 8) * 256;
     o.examples_budget = (size_t)(data[2] % 4) * 512;
-    o.index_ids = (data[2] >> 2) & 1;
+    o.index_ids = ((data[2] >> 2) & 3) % 3; /* ids, index, bare */
     o.history_elements = ((data[1] >> 3) & 3) % 3;
     o.target_names = (data[1] >> 6) & 1; /* labelled targets: they parse to the same actions */
     o.target_rule = data[3] & 1 ? LAM_PROMPT_TARGET_SWAP : LAM_PROMPT_TARGET_DROP;
