@@ -6,7 +6,9 @@ split counts, and every sample decoded here from tokenizer.json alone (GPT-2 byt
 decoding written below, not lamkit's): the text holds the episode's task, the loss mask is one
 run of tokens between <|act|> and <|end|>, and the masked text is exactly the step's action in
 the action language followed by " <end>" (its element named by position in the observation when
-the store's index_ids attribute says so, computed here from the recording). Exits 77 when h5py is missing."""
+the store's index_ids attribute says so, computed here from the recording; the observation line
+names that position in brackets, `"Name" [7]`, or bare, `"Name" 7`). Exits 77 when h5py is
+missing."""
 import hashlib
 import json
 import sys
@@ -117,7 +119,7 @@ def main():
 
     # absent in stores written before positions: their prompts carry the ids
     index_ids = int(f["meta"].attrs.get("index_ids", 0))
-    check(index_ids in (0, 1), "index_ids attribute")
+    check(index_ids in (0, 1, 2), "index_ids attribute")  # ids, index in brackets, bare index
     tokens = f["samples/tokens"][()]
     mask = f["samples/mask"][()]
     off, length = f["samples/offset"][()], f["samples/length"][()]
@@ -147,8 +149,13 @@ def main():
         ja = step.get("target") or step["action"]  # the action the sample teaches
         words = act.split(" ")
         if index_ids and ja.get("element"):
-            # the prompt names the element by its 1-based position in the step's observation
+            # the prompt names the element by its 1-based position in the step's observation,
+            # written after the element's quoted name on its line
             pos = [el["id"] for el in step["observation"]["elements"]].index(ja["element"]) + 1
+            obs = text[text.index("<|obs|>"):text.index("<|history|>")]
+            mark = f'" [{pos}]' if index_ids == 1 else f'" {pos}'
+            check(mark in obs and (index_ids == 1) == ('" [' in obs),
+                  f"sample {i}: the observation names position {pos} as {mark!r}")
             if ja is step["action"]:
                 at = 2 if words[0] == "scroll" else 1
                 check(words[at] == ja["element"], f"sample {i}: element {ja['element']} in {act!r}")

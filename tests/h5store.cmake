@@ -42,4 +42,10 @@ add_test(NAME h5store.h5py COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/h5
 set_tests_properties(h5store.roundtrip h5store.history_names h5store.target_names h5store.bare_ids h5store.reject h5store.atomic h5store.inspect h5store.h5py
                      PROPERTIES FIXTURES_REQUIRED "h5_rec;h5_tok;h5_file")
 set_tests_properties(h5store.h5py PROPERTIES SKIP_RETURN_CODE 77)
+# the --element-ids bare store of h5store.bare_ids, read by h5py
+add_test(NAME h5store.h5py_bare COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/h5_check.py
+         ${_h5_dir}/bare.h5 ${_h5_rec})
+set_tests_properties(h5store.bare_ids PROPERTIES FIXTURES_SETUP h5_bare)
+set_tests_properties(h5store.h5py_bare PROPERTIES SKIP_RETURN_CODE 77
+                     FIXTURES_REQUIRED "h5_rec;h5_tok;h5_file;h5_bare")
 add_test(NAME h5store.sha256 COMMAND test_h5store sha256)
