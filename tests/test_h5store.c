@@ -475,19 +475,21 @@ static void m_version(hid_t f) {
     H5Awrite(a, H5T_NATIVE_INT32, &v);
     H5Aclose(a);
 }
-static void m_history_elements(hid_t f) { /* a mode that does not exist */
+/* /meta's int32 attribute `name` set to v */
+static void set_meta_int(hid_t f, const char *name, int32_t v) {
     hid_t g = H5Gopen2(f, "/meta", H5P_DEFAULT);
-    hid_t a = H5Aopen(g, "history_elements", H5P_DEFAULT);
-    int32_t v = 3;
+    hid_t a = H5Aopen(g, name, H5P_DEFAULT);
     H5Awrite(a, H5T_NATIVE_INT32, &v);
     H5Aclose(a), H5Gclose(g);
 }
+static void m_history_elements(hid_t f) { /* a mode that does not exist */
+    set_meta_int(f, "history_elements", 3);
+}
 static void m_target_names(hid_t f) { /* a flag of 0 or 1 */
-    hid_t g = H5Gopen2(f, "/meta", H5P_DEFAULT);
-    hid_t a = H5Aopen(g, "target_names", H5P_DEFAULT);
-    int32_t v = 2;
-    H5Awrite(a, H5T_NATIVE_INT32, &v);
-    H5Aclose(a), H5Gclose(g);
+    set_meta_int(f, "target_names", 2);
+}
+static void m_index_ids(hid_t f) { /* ids, index, bare: 0..2 */
+    set_meta_int(f, "index_ids", 3);
 }
 static void m_format(hid_t f) {
     H5Adelete(f, "format");
@@ -568,6 +570,7 @@ static int cmd_reject(const char *good, const char *dir) {
         {"history_elements 3", m_history_elements,
          "/meta attribute history_elements: is 3, not in 0..2"},
         {"target_names 2", m_target_names, "/meta attribute target_names: is 2, not in 0..1"},
+        {"index_ids 3", m_index_ids, "/meta attribute index_ids: is 3, not in 0..2"},
         {"fixed-length ids", m_ids_fixed, "/episodes/id: strings are not variable-length"},
     };
     for (size_t i = 0; i < sizeof ms / sizeof ms[0]; i++) {
