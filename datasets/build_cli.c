@@ -63,7 +63,7 @@ void lam_build_opts_default(lam_build_opts *o) {
     o->max_seq_len = 2048;
     o->history_k = 8;
     o->obs_budget = 2048;
-    o->index_ids = 1;
+    o->index_ids = LAM_IDS_BARE;
     o->deflate = 1;
 }
 
@@ -456,10 +456,10 @@ static const char *build_usage =
     "  --history K         previous actions shown in a prompt              [8]\n"
     "  --shots N           few-shot examples per prompt (0..8)             [0]\n"
     "  --obs-budget BYTES  bytes of element lines per prompt (0: all)      [2048]\n"
-    "  --element-ids MODE  index: elements named by position (\"button \\\"Go\\\" [7]\",\n"
-    "                      \"click 7\"); bare: the same without brackets (\"button\n"
-    "                      \\\"Go\\\" 7\": the number the same token as in \"click 7\");\n"
-    "                      ids: by their own ids (\"[e12] button ...\")     [index]\n"
+    "  --element-ids MODE  bare: elements named by position after their name\n"
+    "                      (\"button \\\"Go\\\" 7\", \"click 7\": the same tokens); index:\n"
+    "                      the same in brackets (\"button \\\"Go\\\" [7]\"); ids: by their\n"
+    "                      own ids (\"[e12] button ...\", \"click e12\")    [bare]\n"
     "  --history-elements M  how a history line names its element: ids (its position, or\n"
     "                      its recording id once the page lacks it), dash (\"-\" instead of\n"
     "                      that id), names (dash, then its role and name as they were:\n"

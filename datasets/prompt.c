@@ -13,7 +13,7 @@
 #include "lam/actlang.h"
 
 void lam_prompt_opts_default(lam_prompt_opts *o) {
-    o->index_ids = LAM_IDS_INDEX;
+    o->index_ids = LAM_IDS_BARE;
     o->history_k = 8;
     o->history_elements = LAM_HISTORY_IDS;
     o->target_names = 0;

@@ -4,15 +4,17 @@
  *   build RECORDINGS TOK.json D.h5    `lam data build` through its library entry; also builds
  *                                     with 1 and 2 threads and compares the files byte for byte
  *   roundtrip RECORDINGS D.h5         every sample against an independent re-encoding of the
- *                                     whole prompt text; the mask covers exactly the target span
+ *                                     whole prompt text; the mask covers exactly the target span;
+ *                                     positions bare (the default): in every sample whose target
+ *                                     points at an element its number is, token for token, in
+ *                                     the observation
  *   roundtrip_names RECORDINGS D.h5   the same, built with --history-elements names: its
  *                                     attribute says so and most samples' histories name elements
  *   roundtrip_target_names RECORDINGS D.h5  the same, built with --target-names: its attribute
  *                                     says so and most targets name their element first
- *   roundtrip_bare RECORDINGS D.h5    the same, built with --element-ids bare: its attribute
- *                                     says so, and in every sample whose target points at an
- *                                     element the target's number is, token for token, in the
- *                                     observation (with brackets it is not: counted, printed)
+ *   roundtrip_index RECORDINGS D.h5   the same, built with --element-ids index: its attribute
+ *                                     says so, and the target's number is in the observation's
+ *                                     tokens in fewer than half the samples (a name's number)
  *   reject D.h5 DIR                   truncated, random, foreign and malformed files fail cleanly
  *   atomic RECORDINGS TOK.json DIR    a failed build leaves no file and no temporary behind
  *   inspect D.h5                      `lam data inspect` runs and marks the masked part
@@ -175,7 +177,7 @@ static int has_run(const int32_t *hay, size_t nh, const int32_t *needle, size_t 
     return 0;
 }
 
-/* mode: 0 the defaults, 1 --history-elements names, 2 --target-names, 3 --element-ids bare */
+/* mode: 0 the defaults, 1 --history-elements names, 2 --target-names, 3 --element-ids index */
 static int cmd_roundtrip(const char *rec, const char *path, int mode) {
     int names = mode == 1;
     episodes E = load_episodes(rec);
@@ -206,8 +208,8 @@ static int cmd_roundtrip(const char *rec, const char *path, int mode) {
     lam_prompt_opts_default(&po);
     po.history_k = pa.history_k;
     po.obs_budget = (size_t)pa.obs_budget;
-    /* the build's default: elements named by position, in brackets */
-    CHECK(pa.index_ids == (mode == 3 ? LAM_IDS_BARE : LAM_IDS_INDEX));
+    /* the build's default: elements named by position, bare */
+    CHECK(pa.index_ids == (mode == 3 ? LAM_IDS_INDEX : LAM_IDS_BARE));
     po.index_ids = pa.index_ids;
     CHECK(pa.history_elements == (names ? LAM_HISTORY_NAMES : LAM_HISTORY_IDS));
     po.history_elements = pa.history_elements;
@@ -304,8 +306,8 @@ static int cmd_roundtrip(const char *rec, const char *path, int mode) {
     /* bare numbers are the action's tokens; in brackets a number is other tokens (" [" "7")
      * and its action's " 7" is found in the observation only by chance (a name's number) */
     CHECK(mode == 2 || numbered > c.n_samples / 2);
-    if (mode == 3) CHECK(number_in_obs == numbered);
-    if (mode == 0) CHECK(number_in_obs < numbered / 2);
+    if (mode == 0) CHECK(number_in_obs == numbered);
+    if (mode == 3) CHECK(number_in_obs < numbered / 2);
     CHECK(names ? named > c.n_samples / 2 : named == 0);
     CHECK(mode == 2 ? labelled > c.n_samples / 2 : labelled == 0);
     lam_error err = {0};
@@ -689,7 +691,7 @@ int main(int argc, char **argv) {
     if (!strcmp(c, "roundtrip_names") && argc == 4) return cmd_roundtrip(argv[2], argv[3], 1);
     if (!strcmp(c, "roundtrip_target_names") && argc == 4)
         return cmd_roundtrip(argv[2], argv[3], 2);
-    if (!strcmp(c, "roundtrip_bare") && argc == 4) return cmd_roundtrip(argv[2], argv[3], 3);
+    if (!strcmp(c, "roundtrip_index") && argc == 4) return cmd_roundtrip(argv[2], argv[3], 3);
     if (!strcmp(c, "reject") && argc == 4) return cmd_reject(argv[2], argv[3]);
     if (!strcmp(c, "atomic") && argc == 5) return cmd_atomic(argv[2], argv[3], argv[4]);
     if (!strcmp(c, "inspect") && argc == 3) return cmd_inspect(argv[2]);

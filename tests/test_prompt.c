@@ -238,10 +238,13 @@ static int snapshot(void) {
     CHECK(!strcmp(p.text + p.target_begin, "type note \"for \\\"Bo\\\"\" <end><|end|>"),
           "target begin");
     CHECK(p.target_end == p.len - strlen(LAM_PROMPT_END), "target end");
-    /* the default: elements named by their position, after their name; the target, the
-     * history and the examples speak of positions too (the history's in the current
-     * observation, an example's in its own) */
-    CHECK(lam_prompt_build(&p, NULL, &in, &err) == LAM_OK, "%s", err.msg);
+    /* positions in brackets (LAM_IDS_INDEX): elements named by their position, after their
+     * name; the target, the history and the examples speak of positions too (the history's in
+     * the current observation, an example's in its own) */
+    lam_prompt_opts idx;
+    lam_prompt_opts_default(&idx);
+    idx.index_ids = LAM_IDS_INDEX;
+    CHECK(lam_prompt_build(&p, &idx, &in, &err) == LAM_OK, "%s", err.msg);
     const char *want_idx = "<|example|>Wrap it\n"
                            "click 4 // checkbox \"Gift \\\"wrap\\\"\"\n"
                            "done\n"
@@ -257,12 +260,9 @@ static int snapshot(void) {
                            "<|act|>type 5 \"for \\\"Bo\\\"\" <end><|end|>";
     CHECK(!strcmp(p.text, want_idx), "index snapshot differs:\n--- got\n%s\n--- want\n%s", p.text,
           want_idx);
-    /* bare positions: the same text without the brackets around each line's number (the
-     * history, the example and the target unchanged) */
-    lam_prompt_opts bare;
-    lam_prompt_opts_default(&bare);
-    bare.index_ids = LAM_IDS_BARE;
-    CHECK(lam_prompt_build(&p, &bare, &in, &err) == LAM_OK, "%s", err.msg);
+    /* the default, bare positions: the same text without the brackets around each line's
+     * number (the history, the example and the target unchanged) */
+    CHECK(lam_prompt_build(&p, NULL, &in, &err) == LAM_OK, "%s", err.msg);
     const char *want_bare = "<|example|>Wrap it\n"
                             "click 4 // checkbox \"Gift \\\"wrap\\\"\"\n"
                             "done\n"

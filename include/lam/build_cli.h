@@ -24,7 +24,7 @@ typedef struct {
     int history_k;         /* default 8 */
     int shots;             /* default 0: few-shot examples per prompt */
     size_t obs_budget;     /* default 2048 bytes of element lines */
-    int index_ids;         /* lam_element_ids; default 1: prompts name elements by position */
+    int index_ids;         /* lam_element_ids; default LAM_IDS_BARE (prompt.h) */
     int history_elements;  /* default LAM_HISTORY_IDS: how history lines name elements (prompt.h) */
     int target_names;      /* default 0: targets name each element before its id (prompt.h) */
     int deflate;           /* default 1 (level 4: 12% smaller, 1.5x slower to build) */

@@ -43,14 +43,15 @@ typedef enum {
 typedef enum {
     LAM_IDS_RECORDED = 0, /* its recording id: "[e12] button \"Search\"", "click e12" */
     LAM_IDS_INDEX = 1, /* its 1-based position, bracketed after its name: "button \"Search\" [7]",
-                          "click 7" (the default) */
+                          "click 7" (the default until 2026-12-07) */
     LAM_IDS_BARE = 2,  /* its position after its name without brackets: "button \"Search\" 7",
-                          so that the line's number is the same token as the action's " 7" */
+                          so that the line's number is the same token as the action's " 7"
+                          (the default) */
 } lam_element_ids;
 
 typedef struct {
     int index_ids;          /* lam_element_ids; nonzero: elements are named by their position in
-                               the observation instead of their ids; default LAM_IDS_INDEX */
+                               the observation instead of their ids; default LAM_IDS_BARE */
     int history_k;          /* the last K previous actions are shown; default 8 */
     int history_elements;   /* lam_history_elements; default LAM_HISTORY_IDS */
     int target_names;       /* 1: the target names each element before pointing at it, its name
