@@ -166,10 +166,6 @@ static int cmd_build(const char *rec, const char *tok, const char *out) {
     return failures != 0;
 }
 
-/* Every sample against the prompt rebuilt here and encoded whole. mode 1: the store was built
- * with --history-elements names (its attribute says so, and history lines carry " // role name");
- * mode 2: with --target-names (its attribute says so, and the targets of element actions start
- * with their label: `click "Search" 7`). */
 /* 1 when needle[0..nn) occurs in hay[0..nh) */
 static int has_run(const int32_t *hay, size_t nh, const int32_t *needle, size_t nn) {
     for (size_t i = 0; nn && i + nn <= nh; i++)
@@ -177,7 +173,12 @@ static int has_run(const int32_t *hay, size_t nh, const int32_t *needle, size_t 
     return 0;
 }
 
-/* mode: 0 the defaults, 1 --history-elements names, 2 --target-names, 3 --element-ids index */
+/* Every sample against the prompt rebuilt here and encoded whole. mode 0: the defaults (bare
+ * positions: the target's number is among the observation's tokens in every sample); mode 1:
+ * the store was built with --history-elements names (its attribute says so, and history lines
+ * carry " // role name"); mode 2: with --target-names (its attribute says so, and the targets
+ * of element actions start with their label: `click "Search" 7`); mode 3: with --element-ids
+ * index (positions in brackets: the target's number rarely among the observation's tokens). */
 static int cmd_roundtrip(const char *rec, const char *path, int mode) {
     int names = mode == 1;
     episodes E = load_episodes(rec);
