@@ -386,18 +386,19 @@ static void scores(ws_view *w, const words *tw, const lam_observation *obs) {
 /* ---------------------------------------------------------------------------------------- */
 /* Element lines and the cut                                                                  */
 
-/* `  [id] role "name" value="..." options=["a","b"] checked disabled` + newline; with index
- * (> 0, index_ids) `  role "name" [index] value=...`: the element's position in the
- * observation after its name, so that a causal model reading the index has read what it
- * names (docs/formats.md); `  role "name" index value=...` when ids is LAM_IDS_BARE */
-static void elem_line(sb *b, const lam_element *e, int depth, int index, int ids) {
+/* The line of element e, position pos (1-based) in the observation, as ids (lam_element_ids)
+ * names it: `  [id] role "name" value="..." options=["a","b"] checked disabled` + newline with
+ * LAM_IDS_RECORDED; `  role "name" [pos] value=...` with LAM_IDS_INDEX, `  role "name" pos
+ * value=...` with LAM_IDS_BARE: the position after the name, so that a causal model reading the
+ * position has read what it names (docs/formats.md) */
+static void elem_line(sb *b, const lam_element *e, int depth, int pos, int ids) {
     for (int d = 0; d < depth; d++) sb_put(b, "  ", 2);
-    if (index > 0) {
+    if (ids != LAM_IDS_RECORDED) {
         char num[24];
         sb_str(b, lam_role_name(e->role));
         sb_put(b, " ", 1);
         sb_text(b, e->name, TEXT_QUOTED);
-        snprintf(num, sizeof num, ids == LAM_IDS_BARE ? " %d" : " [%d]", index);
+        snprintf(num, sizeof num, ids == LAM_IDS_BARE ? " %d" : " [%d]", pos);
         sb_str(b, num);
     } else {
         sb_put(b, "[", 1);
@@ -433,7 +434,7 @@ static void rank(ws_view *w, const char *task, const lam_observation *obs, int i
     int n = obs->n_elements;
     for (int i = 0; i < n; i++) {
         sb count = {NULL, 0, 0, 1, 0};
-        elem_line(&count, &obs->elements[i], w->depth[i], index_ids ? i + 1 : 0, index_ids);
+        elem_line(&count, &obs->elements[i], w->depth[i], i + 1, index_ids);
         w->linelen[i] = count.len;
         w->order[i] = i;
     }
@@ -646,8 +647,7 @@ lam_status lam_prompt_build(lam_prompt *p, const lam_prompt_opts *o, const lam_p
         sb_put(&b, "\n", 1);
     }
     for (int i = 0; i < n; i++)
-        if (w.keep[i])
-            elem_line(&b, &obs->elements[i], w.depth[i], o->index_ids ? i + 1 : 0, o->index_ids);
+        if (w.keep[i]) elem_line(&b, &obs->elements[i], w.depth[i], i + 1, o->index_ids);
     if (kept < n) {
         char note[80];
         snprintf(note, sizeof note, "(%d of %d elements not shown)\n", n - kept, n);
