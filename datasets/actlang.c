@@ -189,8 +189,8 @@ static void puts_(out_buf *o, const char *s) {
     put(o, s, strlen(s));
 }
 
-static void put_quoted(out_buf *o, const char *s) {
-    put(o, "\"", 1);
+static void put_quoted(out_buf *o, const char *s, int lead) {
+    put(o, lead ? "\" " : "\"", lead ? 2 : 1);
     const char *run = s;
     for (; *s; s++) {
         const char *esc = *s == '"' ? "\\\"" : *s == '\\' ? "\\\\" : *s == '\n' ? "\\n" : NULL;
@@ -218,7 +218,7 @@ static void put_label(out_buf *o, const char *name) {
     char small[LAM_ACT_LABEL_MAX + 1];
     if (k) memcpy(small, name, k);
     small[k] = 0;
-    put_quoted(o, small);
+    put_quoted(o, small, 0);
 }
 
 size_t lam_act_print_label(const char *name, char *buf, size_t cap) {
@@ -249,7 +249,11 @@ static lam_status print_actions(const lam_action *a, const char *const *labels, 
             if (labels) put_label(&o, labels[i]), puts_(&o, " ");
             puts_(&o, a[i].element);
         }
-        if (a[i].value && a[i].type != LAM_ACT_SCROLL) puts_(&o, " "), put_quoted(&o, a[i].value);
+        if (a[i].value && a[i].type != LAM_ACT_SCROLL) {
+            int lead = (flags & LAM_ACT_LEAD_SPACE) &&
+                       (a[i].type == LAM_ACT_TYPE || a[i].type == LAM_ACT_DONE);
+            puts_(&o, " "), put_quoted(&o, a[i].value, lead);
+        }
     }
     if (!(flags & LAM_ACT_NO_END)) puts_(&o, " " LAM_ACT_END);
     if (len) *len = o.len;

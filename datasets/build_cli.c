@@ -330,10 +330,11 @@ lam_status lam_data_build(const lam_build_opts *o, lam_build_stats *stats, lam_e
         return lam_error_set(err, LAM_ERR_INVALID, "build: needs recordings, --tokenizer, --out");
     if (o->max_seq_len < 1 || o->history_k < 0 || o->shots < 0 || o->shots > MAX_SHOTS ||
         o->history_elements < LAM_HISTORY_IDS || o->history_elements > LAM_HISTORY_DASH ||
-        o->index_ids < LAM_IDS_RECORDED || o->index_ids > LAM_IDS_BARE)
+        o->index_ids < LAM_IDS_RECORDED || o->index_ids > LAM_IDS_BARE ||
+        o->value_space < LAM_VALUES_PLAIN || o->value_space > LAM_VALUES_SPACED)
         return lam_error_set(err, LAM_ERR_INVALID,
                              "build: max_seq_len >= 1, history >= 0, shots 0..%d, history "
-                             "elements 0..2, element ids 0..2",
+                             "elements 0..2, element ids 0..2, values 0..1",
                              MAX_SHOTS);
     builder B;
     memset(&B, 0, sizeof B);
@@ -345,6 +346,7 @@ lam_status lam_data_build(const lam_build_opts *o, lam_build_stats *stats, lam_e
     B.po.index_ids = o->index_ids;
     B.po.history_elements = o->history_elements;
     B.po.target_names = o->target_names;
+    B.po.value_space = o->value_space;
     char *json = NULL;
     size_t json_len = 0;
     lam_status st = read_file_text(o->tokenizer, &json, &json_len, err);
@@ -411,9 +413,10 @@ lam_status lam_data_build(const lam_build_opts *o, lam_build_stats *stats, lam_e
         lam_jsonl_close(&rd);
     }
     if (st != LAM_OK) goto done;
-    lam_h5_params p = {o->max_seq_len,      o->history_k,   o->shots,        (int64_t)o->obs_budget,
-                       o->deflate,          stats->dropped, stats->too_long, o->index_ids,
-                       o->history_elements, o->target_names};
+    lam_h5_params p = {o->max_seq_len,         o->history_k,  o->shots,
+                       (int64_t)o->obs_budget, o->deflate,    stats->dropped,
+                       stats->too_long,        o->index_ids,  o->history_elements,
+                       o->target_names,        o->value_space};
     st = lam_h5_writer_commit(B.w, &p, err);
     B.w = NULL;
     struct stat sb;
@@ -466,6 +469,9 @@ static const char *build_usage =
     "                      \"click - // link \\\"Older\\\"\")                [ids]\n"
     "  --target-names      targets name each element before its position\n"
     "                      (\"click \\\"Search\\\" 7\"): the model names what it points at [off]\n"
+    "  --values MODE       how typed values and answers are written: plain (\"Oslo\"),\n"
+    "                      spaced (\" Oslo\" where the task writes \" Oslo\": the\n"
+    "                      task's tokens)                                  [plain]\n"
     "  --deflate L         compression level 0..9                         [1]\n"
     "  --threads N         OpenMP threads (0: default)                     [0]\n"
     "  -q, --quiet         no progress\n"
@@ -551,6 +557,15 @@ int lam_data_build_main(int argc, char **argv) {
         }
         if (!strcmp(a, "--target-names")) {
             o.target_names = 1;
+            continue;
+        }
+        if ((r = flag_val(argc, argv, &i, "--values", &v)) != 0) {
+            if (r < 0) goto missing;
+            if (lam_value_space_parse(v) < 0) {
+                rc = usage_err(build_usage, "--values is plain or spaced, not '%s'", v);
+                goto out;
+            }
+            o.value_space = lam_value_space_parse(v);
             continue;
         }
         if ((r = flag_val(argc, argv, &i, "--element-ids", &v)) != 0) {
@@ -677,12 +692,13 @@ static int inspect(const char *path, int n_show) {
            c.schema_version, (long long)c.n_episodes, (long long)c.n_steps, (long long)c.n_samples,
            (long long)c.n_tokens);
     printf("params: max_seq_len %d, history %d (elements: %s), shots %d, obs_budget %lld, "
-           "element ids %s%s, deflate %d; steps without a sample: %lld dropped by the cut, %lld "
+           "element ids %s%s, values %s, deflate %d; steps without a sample: %lld dropped by the "
+           "cut, %lld "
            "too long\n",
            p.max_seq_len, p.history_k, lam_history_elements_name(p.history_elements), p.shots,
            (long long)p.obs_budget, lam_element_ids_name(p.index_ids),
-           p.target_names ? ", targets named" : "", p.deflate, (long long)p.n_dropped,
-           (long long)p.n_too_long);
+           p.target_names ? ", targets named" : "", lam_value_space_name(p.value_space), p.deflate,
+           (long long)p.n_dropped, (long long)p.n_too_long);
     printf("tokenizer: %zu bytes of tokenizer.json, %d ids\n", jl, lam_tok_n_ids(tok));
     for (int32_t i = 0; i < c.n_sources; i++) {
         const char *name, *sha;

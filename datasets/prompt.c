@@ -17,6 +17,7 @@ void lam_prompt_opts_default(lam_prompt_opts *o) {
     o->history_k = 8;
     o->history_elements = LAM_HISTORY_IDS;
     o->target_names = 0;
+    o->value_space = LAM_VALUES_PLAIN;
     o->obs_budget = 2048;
     o->examples_budget = 2048;
     o->target_rule = LAM_PROMPT_TARGET_DROP;
@@ -35,6 +36,7 @@ static int opt_parse(const char *const *names, int n, const char *name) {
 
 static const char *const history_elements_names[] = {"ids", "names", "dash"};
 static const char *const element_ids_names[] = {"ids", "index", "bare"};
+static const char *const value_space_names[] = {"plain", "spaced"};
 
 const char *lam_history_elements_name(int m) {
     return opt_name(history_elements_names, LAM_HISTORY_DASH + 1, m);
@@ -50,6 +52,14 @@ const char *lam_element_ids_name(int m) {
 
 int lam_element_ids_parse(const char *name) {
     return opt_parse(element_ids_names, LAM_IDS_BARE + 1, name);
+}
+
+const char *lam_value_space_name(int m) {
+    return opt_name(value_space_names, LAM_VALUES_SPACED + 1, m);
+}
+
+int lam_value_space_parse(const char *name) {
+    return opt_parse(value_space_names, LAM_VALUES_SPACED + 1, name);
 }
 
 lam_prompt_input lam_prompt_step_input(const lam_episode *ep, int step, lam_action *scratch,
@@ -163,14 +173,50 @@ static lam_status sb_actions(sb *b, const lam_action *a, const char *const *labe
     return LAM_OK;
 }
 
-/* The actions a[0..n) printed with each element as its index in obs (index_ids: "7" for the
+/* Whether the value of a (type or done) is written with a space after its opening quote under
+ * LAM_VALUES_SPACED: it begins with a space (so that the one space the reader takes off leaves
+ * it whole), or the task holds it right after a space. */
+int lam_prompt_value_spaced(const char *task, const lam_action *a) {
+    if ((a->type != LAM_ACT_TYPE && a->type != LAM_ACT_DONE) || !a->value || !a->value[0]) return 0;
+    if (a->value[0] == ' ') return 1;
+    if (!task) return 0;
+    for (const char *t = strstr(task, a->value); t; t = strstr(t + 1, a->value))
+        if (t > task && t[-1] == ' ') return 1;
+    return 0;
+}
+
+int lam_prompt_unspace(lam_action *a, int n) {
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        if ((a[i].type == LAM_ACT_TYPE || a[i].type == LAM_ACT_DONE) && a[i].value &&
+            a[i].value[0] == ' ')
+            a[i].value++, k++; /* the list owns the bytes; the pointer moves past the space */
+    return k;
+}
+
+/* The actions a[0..n) printed with each element as its index in obs (o->index_ids: "7" for the
  * seventh element) when obs has it; an element obs lacks (a history action on an earlier page)
  * keeps its id. With labels (the target of a target_names prompt), each element id is preceded
- * by the element's name in obs (lam_act_print_labelled). */
+ * by the element's name in obs (lam_act_print_labelled). With o->value_space, each value is
+ * written as lam_prompt_value_spaced says against task (so the actions go one at a time). */
 #define MAX_MAPPED 64
 static lam_status sb_actions_in(sb *b, const lam_action *a, int n, unsigned flags, int exact,
-                                int index_ids, int labels, const lam_observation *obs,
-                                lam_error *err) {
+                                const lam_prompt_opts *o, int labels, const lam_observation *obs,
+                                const char *task, lam_error *err) {
+    int index_ids = o->index_ids;
+    if (o->value_space == LAM_VALUES_SPACED) {
+        for (int k = 0; k < n; k++) {
+            unsigned f =
+                LAM_ACT_NO_END | (lam_prompt_value_spaced(task, &a[k]) ? LAM_ACT_LEAD_SPACE : 0);
+            if (k) sb_str(b, LAM_ACT_SEP);
+            lam_prompt_opts one = *o;
+            one.value_space = LAM_VALUES_PLAIN;
+            lam_status st = sb_actions_in(b, &a[k], 1, f, exact, &one, labels, obs, task, err);
+            if (st != LAM_OK) return n > 1 ? lam_error_prefix(err, "action %d", k), st : st;
+        }
+        if (!(flags & LAM_ACT_NO_END)) sb_str(b, " " LAM_ACT_END);
+        return LAM_OK;
+    }
     if ((!index_ids && !labels) || !obs) return sb_actions(b, a, NULL, n, flags, exact, err);
     lam_action m[MAX_MAPPED];
     char idx[MAX_MAPPED][16];
@@ -531,14 +577,14 @@ static lam_status history_line(sb *b, const lam_prompt_opts *o, const lam_prompt
                                lam_error *err) {
     const lam_action *a = &in->history[h];
     if (o->history_elements == LAM_HISTORY_IDS || !a->element) {
-        LAM_TRY(sb_actions_in(b, a, 1, LAM_ACT_NO_END, 0, o->index_ids, 0, in->obs, err));
+        LAM_TRY(sb_actions_in(b, a, 1, LAM_ACT_NO_END, 0, o, 0, in->obs, in->task, err));
         sb_put(b, "\n", 1);
         return LAM_OK;
     }
     const lam_element *now = lam_observation_find(in->obs, a->element);
     lam_action m = *a;
     if (!now && o->index_ids) m.element = "-"; /* gone from the page: "-" instead of its id */
-    LAM_TRY(sb_actions_in(b, &m, 1, LAM_ACT_NO_END, 0, o->index_ids, 0, in->obs, err));
+    LAM_TRY(sb_actions_in(b, &m, 1, LAM_ACT_NO_END, 0, o, 0, in->obs, in->task, err));
     if (o->history_elements == LAM_HISTORY_NAMES) {
         const lam_observation *then = in->history_obs ? in->history_obs[h] : NULL;
         const lam_element *e = then ? lam_observation_find(then, a->element) : NULL;
@@ -549,14 +595,15 @@ static lam_status history_line(sb *b, const lam_prompt_opts *o, const lam_prompt
     return LAM_OK;
 }
 
-static lam_status example(sb *b, const lam_episode *ex, int k, int index_ids, lam_error *err) {
+static lam_status example(sb *b, const lam_episode *ex, int k, const lam_prompt_opts *o,
+                          lam_error *err) {
     sb_str(b, LAM_PROMPT_EXAMPLE);
     sb_text(b, ex->task, TEXT_LINE);
     sb_put(b, "\n", 1);
     for (int s = 0; s < ex->n_steps; s++) {
         const lam_action *a = &ex->steps[s].action;
         lam_status st =
-            sb_actions_in(b, a, 1, LAM_ACT_NO_END, 0, index_ids, 0, &ex->steps[s].obs, err);
+            sb_actions_in(b, a, 1, LAM_ACT_NO_END, 0, o, 0, &ex->steps[s].obs, ex->task, err);
         if (st != LAM_OK) return lam_error_prefix(err, "examples[%d].steps[%d]", k, s), st;
         const lam_element *e =
             a->element ? lam_observation_find(&ex->steps[s].obs, a->element) : NULL;
@@ -624,7 +671,7 @@ lam_status lam_prompt_build(lam_prompt *p, const lam_prompt_opts *o, const lam_p
     size_t ex_used = 0;
     for (int k = 0; k < in->n_examples; k++) {
         size_t at = b.len;
-        LAM_TRY(example(&b, in->examples[k], k, o->index_ids, err));
+        LAM_TRY(example(&b, in->examples[k], k, o, err));
         if (o->examples_budget && ex_used + (b.len - at) > o->examples_budget) {
             b.len = at; /* does not fit: left out */
             if (b.fixed) b.oom = b.len >= b.cap;
@@ -673,8 +720,8 @@ lam_status lam_prompt_build(lam_prompt *p, const lam_prompt_opts *o, const lam_p
     sb_str(&b, LAM_PROMPT_ACT);
     p->target_begin = p->target_end = b.len;
     if (in->target && in->n_target > 0) {
-        LAM_TRY(sb_actions_in(&b, in->target, in->n_target, 0, 1, o->index_ids, o->target_names,
-                              obs, err));
+        LAM_TRY(sb_actions_in(&b, in->target, in->n_target, 0, 1, o, o->target_names, obs, in->task,
+                              err));
         p->target_end = b.len;
         sb_str(&b, LAM_PROMPT_END);
     }

@@ -138,6 +138,10 @@ void lam_agent_prompt_opts_from(const char *train_json, lam_prompt_opts *p) {
         p->history_elements = (int)json_integer_value(he);
     json_t *tn = json_object_get(pr, "target_names");
     p->target_names = json_is_integer(tn) && json_integer_value(tn) != 0;
+    json_t *vs = json_object_get(pr, "value_space");
+    p->value_space = json_is_integer(vs) && json_integer_value(vs) == LAM_VALUES_SPACED
+                         ? LAM_VALUES_SPACED
+                         : LAM_VALUES_PLAIN;
     if (json_is_integer(h) && json_integer_value(h) >= 0) p->history_k = (int)json_integer_value(h);
     if (json_is_integer(ob) && json_integer_value(ob) >= 0)
         p->obs_budget = (size_t)json_integer_value(ob);
@@ -241,6 +245,20 @@ static lam_status choose(lam_agent *a, int s, float *row, lam_error *err) {
     return LAM_OK;
 }
 
+/* r->text becomes the text of the actions l (whose strings may point into r->actions). */
+static lam_status set_text(lam_act_res *r, const lam_act_list *l, lam_error *err) {
+    size_t len = 0;
+    lam_status st = lam_act_print(l->items, l->n, 0, NULL, 0, &len, err); /* size */
+    if (st != LAM_OK && st != LAM_ERR_NOMEM) return st;
+    char *text = malloc(len + 1);
+    if (!text) return lam_error_set(err, LAM_ERR_NOMEM, "agent: out of memory");
+    if ((st = lam_act_print(l->items, l->n, 0, text, len + 1, &len, err)) != LAM_OK)
+        return free(text), st;
+    free(r->text);
+    r->text = text;
+    return LAM_OK;
+}
+
 /* With index ids the model names elements by position ("click 7"): the parsed actions get the
  * observation's ids back (elements[6].id), and the text is written again with them, so callers
  * only ever see the observation's ids. */
@@ -263,17 +281,11 @@ static lam_status ids_from_positions(const slot_state *ss, lam_act_res *r, lam_e
         }
         if (st == LAM_OK) st = lam_act_list_push(&mapped, x->type, id, x->value, err);
     }
-    size_t len = 0;
-    if (st == LAM_OK) lam_act_print(mapped.items, mapped.n, 0, NULL, 0, &len, NULL); /* size */
-    char *text = st == LAM_OK ? malloc(len + 1) : NULL;
-    if (st == LAM_OK && !text) st = lam_error_set(err, LAM_ERR_NOMEM, "agent: out of memory");
-    if (st == LAM_OK) st = lam_act_print(mapped.items, mapped.n, 0, text, len + 1, &len, err);
+    if (st == LAM_OK) st = set_text(r, &mapped, err);
     if (st == LAM_OK) {
-        free(r->text), r->text = text, text = NULL;
         lam_act_list tmp = r->actions;
         r->actions = mapped, mapped = tmp;
     }
-    free(text);
     lam_act_list_free(&mapped);
     return st;
 }
@@ -293,7 +305,14 @@ static void finish(lam_agent *a, int s) {
         memcpy(r->text, text, len + 1);
         size_t off = 0;
         lam_status st = lam_act_parse(text, len, &r->actions, &off, &e);
-        if (st == LAM_OK && a->popts.index_ids) st = ids_from_positions(ss, r, &e);
+        /* spaced values: the space before a copied value is the model's, not the value's */
+        int unspaced = st == LAM_OK && a->popts.value_space == LAM_VALUES_SPACED
+                           ? lam_prompt_unspace(r->actions.items, r->actions.n)
+                           : 0;
+        if (st == LAM_OK && a->popts.index_ids)
+            st = ids_from_positions(ss, r, &e);
+        else if (st == LAM_OK && unspaced)
+            st = set_text(r, &r->actions, &e);
         if (st == LAM_OK) st = lam_act_check(r->actions.items, r->actions.n, ss->req->obs, &e);
         if (st != LAM_OK) { /* the grammar guarantees both: a bug, never a silent one */
             lam_error_prefix(&e, "agent: the decoded text \"%s\" is not a valid answer", text);
@@ -376,6 +395,7 @@ lam_status lam_agent_submit(lam_agent *a, const lam_act_req *req, lam_act_res *r
     if (req->max_actions > 0) go.max_actions = req->max_actions;
     go.types = req->types;
     go.labels = a->popts.target_names;
+    if (a->popts.value_space == LAM_VALUES_SPACED) go.lead_space = LAM_GRAM_COPY_VALUES;
     int copy = req->copy < 0 ? a->copy : req->copy;
     if (copy) {
         go.copy = LAM_GRAM_COPY_VALUES;

@@ -98,7 +98,7 @@ enum {
     P_END,     /* inside "<end>": sub = bytes matched */
     P_FINAL,   /* after "<end>": nothing */
 };
-enum { F_SEMI = 1, F_QUOTE = 2, F_ID = 4 };
+enum { F_SEMI = 1, F_QUOTE = 2, F_ID = 4, F_LEAD = 8 }; /* F_LEAD (P_VAL): the lead space taken */
 
 typedef struct {
     uint8_t pos, act, sub, flags;
@@ -159,6 +159,8 @@ struct lam_gram_seq {
     int32_t n_src, n_sa;
     int32_t page_from;  /* src positions from here to date_from are the page's */
     unsigned copy_page; /* ABIT of the types that may copy from the page */
+    unsigned lead;      /* ABIT of the copied types whose value may begin with one space before
+                           the copy (lam_gram_opts.lead_space) and have something to copy */
     int32_t date_from;  /* src positions from here on are the ISO dates of the prompt's date
                            mentions (section 3): copied by `type` only */
     int date_any;       /* a mention without a year and no year written: any calendar date */
@@ -263,6 +265,7 @@ static int date_byte(int at, uint8_t prev, uint8_t b) {
 static void value_start(const lam_gram_seq *s, gst *o, int t) {
     o->pos = P_VAL;
     o->sub = VS_B;
+    o->flags = 0;
     o->count = 0;
     o->lo = 0, o->hi = s->n_sa;
     o->num = (s->copy & ABIT(t)) && t == LAM_ACT_TYPE && s->date_any && s->max_value >= DATE_LEN;
@@ -406,8 +409,13 @@ static int step(const lam_gram_seq *s, const gst *q, uint8_t b, gst *o) {
         int need;
         switch (q->sub) {
         case VS_B:
+            if (b == ' ' && q->count == 0 && !(q->flags & F_LEAD) && (s->lead & ABIT(q->act))) {
+                o->flags |= F_LEAD; /* the space before a copy, not part of it */
+                return 1;
+            }
             if (b == '"') {
-                if (q->count == 0 && nonempty_value(q->act)) return 0;
+                if (q->count == 0 && (nonempty_value(q->act) || (q->flags & F_LEAD)))
+                    return 0; /* a lead space is followed by a copy */
                 if ((s->copy & ABIT(q->act)) && !copy_may_end(s, q))
                     return 0; /* inside a word, half a date */
                 to_after(s, o, q->act, 0);
@@ -878,6 +886,7 @@ void lam_gram_opts_default(lam_gram_opts *o) {
     o->copy = 0;
     o->copy_text = NULL;
     o->copy_page = ~0u;
+    o->lead_space = 0;
     o->labels = 0;
 }
 
@@ -1142,6 +1151,7 @@ static lam_status build_copy(lam_gram_seq *s, const lam_observation *obs, const 
     s->n_src = s->n_sa = s->date_from = s->page_from = 0;
     s->n_dates = s->date_any = 0;
     s->copy_page = o->copy_page;
+    s->lead = 0;
     if (!s->copy) return LAM_OK;
     find_dates(s, obs, o);
     size_t n = copy_sources(obs, o, NULL, s) + 1; /* a leading 0: every x has a byte before it */
@@ -1171,6 +1181,11 @@ static lam_status build_copy(lam_gram_seq *s, const lam_observation *obs, const 
         if (bclass(src[x]) != 0 && boundary(src, x) && (x < s->date_from || src[x - 1] == 0))
             s->sa[s->n_sa++] = x; /* a date is copied whole */
     sort_suffixes(src, s->sa, s->tmp, s->n_sa);
+    for (int t = 0; t < LAM_ACT_COUNT; t++) /* a lead space only where a copy can follow it */
+        if ((s->copy & o->lead_space & ABIT(t)) &&
+            (viable(s, 0, s->n_sa, 1, t) || /* a copy of one byte or more fits */
+             (t == LAM_ACT_TYPE && s->date_any && s->max_value >= DATE_LEN)))
+            s->lead |= ABIT(t);
     return LAM_OK;
 }
 
@@ -1247,7 +1262,7 @@ lam_status lam_gram_seq_begin(lam_gram_seq *s, const lam_observation *obs, const
     }
     if (id_nodes > INT32_MAX / 2 || opt_nodes > INT32_MAX / 2)
         return lam_error_set(err, LAM_ERR_INVALID, "lam_gram_seq_begin: observation too large");
-    size_t val_q = 2 * (size_t)o->max_value_bytes + 2;
+    size_t val_q = 2 * (size_t)o->max_value_bytes + 3; /* quotes, escapes, a lead space */
     size_t per_action = 16 + max_id + (max_q > val_q ? max_q : val_q);
     size_t text_cap = (size_t)o->max_actions * (per_action + 3) + 8;
     if (plain_nodes > id_nodes) id_nodes = plain_nodes; /* labels: the ids' trie comes first */

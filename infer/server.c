@@ -89,7 +89,8 @@ struct lam_server {
     int broken; /* the agent failed: every request gets 500 */
     char broken_msg[LAM_ERROR_MSG_MAX];
     int in_flight;
-    int index_ids; /* the model names elements by position (lam_prompt_opts.index_ids) */
+    int index_ids;   /* the model names elements by position (lam_prompt_opts.index_ids) */
+    int value_space; /* lam_prompt_opts.value_space: copied values follow a space to take off */
     unsigned long long next_id;
     long long started_unix;
     lam_metrics *m;
@@ -539,6 +540,8 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *out, size_t max) {
             have = j->res.status == LAM_OK ? j->res.actions.n : 0;
         else
             have = j->plen ? lam_chat_complete_actions(j->partial, j->plen, &st->acts) : 0;
+        if (have > 0 && !done && s->value_space == LAM_VALUES_SPACED)
+            lam_prompt_unspace(st->acts.items, have); /* as the agent does with the answer */
         if (have > 0 && !done && s->index_ids &&
             !ids_of_positions(&st->acts, &j->c.r.obs, &st->tmp))
             have = 0;
@@ -1057,6 +1060,7 @@ lam_status lam_server_start(lam_agent *agent, const lam_server_opts *o, lam_serv
     }
     s->agent = agent;
     s->index_ids = lam_agent_prompt_opts(agent)->index_ids;
+    s->value_space = lam_agent_prompt_opts(agent)->value_space;
     s->o = *o;
     s->started_unix = (long long)time(NULL);
     snprintf(s->model_id, sizeof s->model_id, "%s", o->model_id ? o->model_id : "lam");

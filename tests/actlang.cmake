@@ -4,14 +4,14 @@
 add_executable(test_actlang ${CMAKE_CURRENT_SOURCE_DIR}/test_actlang.c)
 target_link_libraries(test_actlang PRIVATE lam)
 target_compile_options(test_actlang PRIVATE ${LAM_TEST_WARN})
-foreach(t roundtrip_random roundtrip_sim parse_errors check json print_errors labels)
+foreach(t roundtrip_random roundtrip_sim parse_errors check json print_errors labels lead_space)
   add_test(NAME actlang.${t} COMMAND test_actlang ${t})
 endforeach()
 
 add_executable(test_prompt ${CMAKE_CURRENT_SOURCE_DIR}/test_prompt.c)
 target_link_libraries(test_prompt PRIVATE lam)
 target_compile_options(test_prompt PRIVATE ${LAM_TEST_WARN})
-foreach(t structure snapshot history history_elements target_names escape fixed_buffer reuse cut_target cut_blind cut_rate)
+foreach(t structure snapshot history history_elements target_names values escape fixed_buffer reuse cut_target cut_blind cut_rate)
   add_test(NAME prompt.${t} COMMAND test_prompt ${t})
 endforeach()
 

@@ -7,7 +7,7 @@ add_executable(test_grammar ${CMAKE_CURRENT_SOURCE_DIR}/test_grammar.c)
 target_link_libraries(test_grammar PRIVATE lam)
 target_compile_options(test_grammar PRIVATE ${LAM_TEST_WARN})
 target_link_options(test_grammar PRIVATE -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc)
-foreach(t complete sound adversarial naive errors no_alloc copy dates labels)
+foreach(t complete sound adversarial naive errors no_alloc copy lead_space dates labels)
   add_test(NAME grammar.${t} COMMAND test_grammar ${t})
 endforeach()
 

@@ -34,12 +34,17 @@ add_test(NAME h5store.target_names
 add_test(NAME h5store.index_ids
          COMMAND sh -c "\"$1\" data build \"$2\" --tokenizer \"$3\" --element-ids index --max-seq 1536 --quiet --out \"$4\" && \"$5\" roundtrip_index \"$2\" \"$4\""
          sh $<TARGET_FILE:lam_cli> ${_h5_rec} ${_h5_tok} ${_h5_dir}/index.h5 $<TARGET_FILE:test_h5store>)
+# --values spaced: the attribute, every sample against its prompt rebuilt so, and the first piece
+# of every value the task writes after a space among the task's tokens
+add_test(NAME h5store.values
+         COMMAND sh -c "\"$1\" data build \"$2\" --tokenizer \"$3\" --values spaced --max-seq 1536 --quiet --out \"$4\" && \"$5\" roundtrip_values \"$2\" \"$4\""
+         sh $<TARGET_FILE:lam_cli> ${_h5_rec} ${_h5_tok} ${_h5_dir}/values.h5 $<TARGET_FILE:test_h5store>)
 add_test(NAME h5store.reject COMMAND test_h5store reject ${_h5_out} ${_h5_dir})
 add_test(NAME h5store.atomic COMMAND test_h5store atomic ${_h5_rec} ${_h5_tok} ${_h5_dir})
 add_test(NAME h5store.inspect COMMAND test_h5store inspect ${_h5_out})
 add_test(NAME h5store.h5py COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/h5_check.py
          ${_h5_out} ${_h5_rec})
-set_tests_properties(h5store.roundtrip h5store.history_names h5store.target_names h5store.index_ids h5store.reject h5store.atomic h5store.inspect h5store.h5py
+set_tests_properties(h5store.roundtrip h5store.history_names h5store.target_names h5store.index_ids h5store.values h5store.reject h5store.atomic h5store.inspect h5store.h5py
                      PROPERTIES FIXTURES_REQUIRED "h5_rec;h5_tok;h5_file")
 set_tests_properties(h5store.h5py PROPERTIES SKIP_RETURN_CODE 77)
 # the --element-ids index store of h5store.index_ids, read by h5py

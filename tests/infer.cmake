@@ -20,6 +20,8 @@ add_test(NAME infer.act_valid_labels COMMAND test_agent valid
          ${CMAKE_CURRENT_BINARY_DIR}/train/d.h5 ${CMAKE_CURRENT_BINARY_DIR}/train labels)
 add_test(NAME infer.act_valid_bare COMMAND test_agent valid
          ${CMAKE_CURRENT_BINARY_DIR}/train/d.h5 ${CMAKE_CURRENT_BINARY_DIR}/train bare)
+add_test(NAME infer.act_valid_spaced COMMAND test_agent valid
+         ${CMAKE_CURRENT_BINARY_DIR}/train/d.h5 ${CMAKE_CURRENT_BINARY_DIR}/train spaced)
 add_test(NAME infer.history_names COMMAND test_agent names ${CMAKE_CURRENT_BINARY_DIR}/train/d.h5
          ${CMAKE_CURRENT_BINARY_DIR}/train)
 add_test(NAME infer.metrics COMMAND test_agent metrics)
@@ -28,7 +30,7 @@ add_test(NAME infer.cli COMMAND ${CMAKE_CURRENT_LIST_DIR}/infer_cli.sh $<TARGET_
          ${CMAKE_CURRENT_BINARY_DIR}/train/s.jsonl ${CMAKE_CURRENT_BINARY_DIR}/train/d.h5
          ${CMAKE_CURRENT_BINARY_DIR}/infer_cli)
 set_tests_properties(infer.act_valid infer.act_valid_index infer.act_valid_labels
-                     infer.act_valid_bare infer.history_names infer.cli
+                     infer.act_valid_bare infer.act_valid_spaced infer.history_names infer.cli
                      PROPERTIES FIXTURES_REQUIRED
                      train_data)
 

@@ -535,6 +535,51 @@ static int print_errors(void) {
     return failures;
 }
 
+/* LAM_ACT_LEAD_SPACE: the values of type and done get one space after the opening quote, no
+ * other part of any action does; the parse holds the space, and the text is canonical. */
+static int lead_space(void) {
+    static const lam_action a[] = {
+        {LAM_ACT_TYPE, "e1", "Oslo"},       {LAM_ACT_TYPE, "e2", ""},
+        {LAM_ACT_TYPE, "e3", "say \"hi\""}, {LAM_ACT_SELECT, "e4", "M"},
+        {LAM_ACT_PRESS, "e5", "Enter"},     {LAM_ACT_PRESS, NULL, "Tab"},
+        {LAM_ACT_GOTO, NULL, "https://x"},  {LAM_ACT_SCROLL, "e6", "down"},
+        {LAM_ACT_CLICK, "e7", NULL},        {LAM_ACT_DONE, NULL, "$182"},
+    };
+    int n = (int)(sizeof a / sizeof *a);
+    static const char *const want =
+        "type e1 \" Oslo\" ; type e2 \" \" ; type e3 \" say \\\"hi\\\"\" ; select e4 \"M\" ; "
+        "press e5 \"Enter\" ; press \"Tab\" ; goto \"https://x\" ; scroll down e6 ; click e7 ; "
+        "done \" $182\" <end>";
+    char buf[512];
+    size_t len;
+    lam_error err = {0};
+    CHECK(lam_act_print(a, n, LAM_ACT_LEAD_SPACE, buf, sizeof buf, &len, &err) == LAM_OK &&
+              !strcmp(buf, want),
+          "got %s", buf);
+    lam_act_list l = {0};
+    CHECK(lam_act_parse(buf, len, &l, NULL, &err) == LAM_OK && l.n == n, "%s", err.msg);
+    for (int i = 0; i < l.n && i < n; i++) {
+        int spaced = a[i].type == LAM_ACT_TYPE || a[i].type == LAM_ACT_DONE;
+        char v[64];
+        snprintf(v, sizeof v, "%s%s", spaced ? " " : "", a[i].value ? a[i].value : "");
+        CHECK(a[i].value ? l.items[i].value && !strcmp(l.items[i].value, v) : !l.items[i].value,
+              "action %d: \"%s\"", i, l.items[i].value ? l.items[i].value : "(null)");
+    }
+    char back[512];
+    CHECK(lam_act_print(l.items, l.n, 0, back, sizeof back, &len, &err) == LAM_OK &&
+              !strcmp(back, want),
+          "not canonical: %s", back); /* the spaced text is the plain print of its parse */
+    const char *const names[] = {"City", NULL, NULL,   "Size", "Query",
+                                 NULL,   NULL, "Feed", "Go",   NULL};
+    CHECK(lam_act_print_labelled(a, names, 2, LAM_ACT_LEAD_SPACE | LAM_ACT_NO_END, buf, sizeof buf,
+                                 &len, &err) == LAM_OK &&
+              !strcmp(buf, "type \"City\" e1 \" Oslo\" ; type \"\" e2 \" \""),
+          "labelled: %s", buf);
+    printf("lead space: only type and done values, the parse holds it, canonical\n");
+    lam_act_list_free(&l);
+    return failures;
+}
+
 /* ---- element labels ---- */
 
 /* The label rule, written again: the longest prefix of name of at most LAM_ACT_LABEL_MAX bytes
@@ -653,6 +698,7 @@ int main(int argc, char **argv) {
             : !strcmp(m, "json")           ? json()
             : !strcmp(m, "print_errors")   ? print_errors()
             : !strcmp(m, "labels")         ? labels()
+            : !strcmp(m, "lead_space")     ? lead_space()
                                            : -1;
     if (r < 0) {
         fprintf(stderr, "unknown mode %s\n", m);

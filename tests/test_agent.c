@@ -11,6 +11,9 @@
  *                       with the observation's names (press never with an element)
  *   valid DATA.h5 DIR bare  the same for a model whose prompts write positions without
  *                       brackets (index_ids 2): the agent reads that from the checkpoint
+ *   valid DATA.h5 DIR spaced  the same for a model trained with --values spaced: where the
+ *                       model's own text (lam_agent_partial) writes a copied value after a
+ *                       space (`type 3 " Oslo"`), the answer's value is the copy without it
  *   names DATA.h5 DIR   a history-names model: the agent's prompt (its token count) is the
  *                       training builder's text with the element names of the observations
  *                       the history was taken in (history_obs), or of the current one only;
@@ -82,18 +85,38 @@ static void random_checkpoint(const char *data, const char *path, const char *tr
     lam_h5_close(r);
 }
 
+/* Decodes q[0..n) (n <= 16) in one batch, keeping in last[k] the model's own text of request k
+ * before its final token (lam_agent_partial: the grammar's text, before the agent rewrites it). */
+static void decode_watching(lam_agent *a, const lam_act_req *q, int n, lam_act_res *r,
+                            char last[][8192]) {
+    for (int k = 0; k < n; k++) {
+        lam_act_res_init(&r[k]);
+        last[k][0] = 0;
+        OK(lam_agent_submit(a, &q[k], &r[k], &err));
+    }
+    while (lam_agent_active(a) > 0) {
+        for (int k = 0; k < n; k++) {
+            size_t pl;
+            const char *p = lam_agent_partial(a, &r[k], &pl);
+            if (p && pl < 8192) memcpy(last[k], p, pl + 1);
+        }
+        OK(lam_agent_step(a, &err));
+    }
+}
+
 #define NREQ 150
 
 /* index: the model names elements by position ("click 7"), the agent offers the shown
  * positions and answers with the observation's ids; otherwise by the ids themselves. Either
  * way every answer must parse and pass lam_act_check against the observation's own ids. */
 /* mode 0: element ids; 1: positions (index_ids); 2: positions after their labels (target_names);
- * 3: positions written bare after the element's name (index_ids 2, LAM_IDS_BARE) */
+ * 3: positions written bare after the element's name (index_ids 2, LAM_IDS_BARE); 4: bare, and
+ * values after a space (value_space) */
 static void test_valid(const char *data, const char *dir, int mode) {
-    static const char *const kind[] = {"ids", "index", "labels", "bare"};
-    static const char *const popts[] = {"{}", "{\"prompt\":{\"index_ids\":1}}",
-                                        "{\"prompt\":{\"index_ids\":1,\"target_names\":1}}",
-                                        "{\"prompt\":{\"index_ids\":2}}"};
+    static const char *const kind[] = {"ids", "index", "labels", "bare", "spaced"};
+    static const char *const popts[] = {
+        "{}", "{\"prompt\":{\"index_ids\":1}}", "{\"prompt\":{\"index_ids\":1,\"target_names\":1}}",
+        "{\"prompt\":{\"index_ids\":2}}", "{\"prompt\":{\"index_ids\":2,\"value_space\":1}}"};
     int index = mode > 0;
     char ck[1024];
     snprintf(ck, sizeof ck, "%s/random-%s.h5", dir, kind[mode]);
@@ -103,10 +126,12 @@ static void test_valid(const char *data, const char *dir, int mode) {
     ao.threads = 2, ao.max_seqs = 16;
     lam_agent *a;
     OK(lam_agent_load(ck, &ao, &a, &err));
-    EXPECT(lam_agent_prompt_opts(a)->index_ids == (mode == 3 ? LAM_IDS_BARE
+    EXPECT(lam_agent_prompt_opts(a)->index_ids == (mode >= 3 ? LAM_IDS_BARE
                                                    : index   ? LAM_IDS_INDEX
                                                              : LAM_IDS_RECORDED));
     EXPECT(lam_agent_prompt_opts(a)->target_names == (mode == 2));
+    EXPECT(lam_agent_prompt_opts(a)->value_space ==
+           (mode == 4 ? LAM_VALUES_SPACED : LAM_VALUES_PLAIN));
     /* observations from the simulator at random points of expert episodes */
     lam_sim_env **envs = calloc(NREQ, sizeof *envs);
     lam_observation *obs = calloc(NREQ, sizeof *obs);
@@ -198,20 +223,9 @@ static void test_valid(const char *data, const char *dir, int mode) {
     if (mode == 2) { /* the model's own text (lam_agent_partial) names elements after labels */
         for (int i = NREQ; i < 2 * NREQ; i += 16) {
             lam_act_res r2[16];
-            char last[16][8192] = {{0}};
+            static char last[16][8192];
             int n = 2 * NREQ - i < 16 ? 2 * NREQ - i : 16;
-            for (int k = 0; k < n; k++) {
-                lam_act_res_init(&r2[k]);
-                OK(lam_agent_submit(a, &req[i + k], &r2[k], &err));
-            }
-            while (lam_agent_active(a) > 0) {
-                for (int k = 0; k < n; k++) {
-                    size_t pl;
-                    const char *p = lam_agent_partial(a, &r2[k], &pl);
-                    if (p && pl < sizeof last[k]) memcpy(last[k], p, pl + 1);
-                }
-                OK(lam_agent_step(a, &err));
-            }
+            decode_watching(a, &req[i], n, r2, last);
             for (int k = 0; k < n; k++) {
                 const lam_act_list *l = &r2[k].actions;
                 const lam_observation *o = req[i + k].obs;
@@ -245,6 +259,46 @@ static void test_valid(const char *data, const char *dir, int mode) {
                "text; %d texts otherwise\n",
                labelled, unlabelled);
         EXPECT(unlabelled == 0 && labelled >= NREQ / 4);
+    }
+    if (mode == 4) { /* the model's text writes the space; the answer's value is without it */
+        int led = 0, plain = 0, wrong = 0;
+        lam_act_req tq[NREQ]; /* one typed value or answer per observation, sampled */
+        for (int i = 0; i < NREQ; i++) {
+            tq[i] = req[i];
+            tq[i].types = 1u << LAM_ACT_TYPE | 1u << LAM_ACT_DONE;
+            tq[i].max_actions = 1;
+            tq[i].copy = -1; /* the agent's default: copied */
+        }
+        for (int i = 0; i < NREQ; i += 16) {
+            lam_act_res r2[16];
+            static char last[16][8192];
+            int n = NREQ - i < 16 ? NREQ - i : 16;
+            decode_watching(a, &tq[i], n, r2, last);
+            for (int k = 0; k < n; k++) {
+                /* the actions the model's text completed before its last token */
+                lam_act_list l;
+                lam_act_list_init(&l);
+                lam_act_parse(last[k], strlen(last[k]), &l, NULL, NULL);
+                const lam_act_list *got = &r2[k].actions;
+                EXPECT(r2[k].status == LAM_OK && got->n >= l.n);
+                for (int x = 0; x < l.n && x < got->n; x++) {
+                    const char *v = l.items[x].value, *g = got->items[x].value;
+                    if ((l.items[x].type != LAM_ACT_TYPE && l.items[x].type != LAM_ACT_DONE) || !v)
+                        continue;
+                    int sp = v[0] == ' ';
+                    led += sp, plain += !sp && v[0];
+                    if ((!g || strcmp(g, v + sp)) && wrong++ < 3)
+                        fprintf(stderr, "model wrote \"%s\", the answer's value is \"%s\"\n", v,
+                                g ? g : "(null)");
+                }
+                lam_act_list_free(&l);
+                lam_act_res_free(&r2[k]);
+            }
+        }
+        printf("valid: %d copied values the model wrote after a space, %d without one; each "
+               "answer's value is the copy alone (%d not)\n",
+               led, plain, wrong);
+        EXPECT(led >= 5 && wrong == 0);
     }
     lam_prompt_free(&pr);
     /* greedy answers alone equal those of the batch; sampled ones repeat for their stream */
@@ -469,6 +523,7 @@ int main(int argc, char **argv) {
                    argc > 4 && !strcmp(argv[4], "index")    ? 1
                    : argc > 4 && !strcmp(argv[4], "labels") ? 2
                    : argc > 4 && !strcmp(argv[4], "bare")   ? 3
+                   : argc > 4 && !strcmp(argv[4], "spaced") ? 4
                                                             : 0);
     else if (!strcmp(which, "names") && argc > 3)
         test_names(argv[2], argv[3]);
@@ -477,10 +532,9 @@ int main(int argc, char **argv) {
     else if (!strcmp(which, "request"))
         test_request();
     else {
-        fprintf(
-            stderr,
-            "usage: test_agent valid DATA.h5 DIR [index|labels] | names DATA.h5 DIR | metrics | "
-            "request\n");
+        fprintf(stderr, "usage: test_agent valid DATA.h5 DIR [index|labels|bare|spaced] | names "
+                        "DATA.h5 DIR | metrics | "
+                        "request\n");
         return 2;
     }
     printf("%s: %s\n", which, failures ? "FAILED" : "ok");

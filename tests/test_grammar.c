@@ -537,8 +537,10 @@ static void check_output(dec *d, const lam_observation *obs, const lam_gram_opts
         CHECK(a->type != LAM_ACT_DONE || i == l->n - 1, "%s: done before the end: \"%s\"", what,
               txt);
         if (!a->value || a->type == LAM_ACT_SELECT || a->type == LAM_ACT_SCROLL) continue;
-        CHECK(strlen(a->value) <= (size_t)o->max_value_bytes, "%s: value of %zu bytes (max %d)",
-              what, strlen(a->value), o->max_value_bytes);
+        /* a lead space before a copy (lam_gram_opts.lead_space) is not the value's */
+        size_t lead = (o->copy & o->lead_space & (1u << a->type)) && a->value[0] == ' ';
+        CHECK(strlen(a->value) - lead <= (size_t)o->max_value_bytes,
+              "%s: value of %zu bytes (max %d)", what, strlen(a->value) - lead, o->max_value_bytes);
         char *js = NULL;
         lam_action plain = *a; /* the free value alone, without the element's echo */
         CHECK(lam_act_to_json_text(&plain, 1, NULL, &js, &err) == LAM_OK, "%s: \"%s\": %s", what,
@@ -1190,6 +1192,31 @@ static void check_copied(const lam_act_list *l, const char *task, const lam_obse
     }
 }
 
+/* A text and the task it is decoded against, and whether the grammar accepts it. */
+typedef struct {
+    const char *task, *text;
+    int ok;
+} text_case;
+
+/* Each case's text, from a fresh begin on one, an observation whose only element (an unnamed
+ * textbox e1) is no source: accepted or refused as the case says. */
+static void run_cases(dec *d, const lam_observation *one, lam_gram_opts *o, const text_case *c,
+                      size_t n, rng *r, lam_tok_ids *ids) {
+    for (size_t i = 0; i < n; i++) {
+        o->copy_text = c[i].task;
+        CHECK(segment(c[i].text, strlen(c[i].text), 1, r, ids), "segment");
+        CHECK(runs(d, one, o, ids) == c[i].ok, "%s on task \"%s\": expected %s", c[i].text,
+              c[i].task, c[i].ok ? "accepted" : "refused");
+    }
+}
+
+/* The observation of run_cases: one textbox e1 without a name. */
+static lam_observation unnamed_box(lam_element *box) {
+    memset(box, 0, sizeof *box);
+    box->id = "e1", box->role = LAM_ROLE_TEXTBOX, box->checked = -1; /* no name: no source */
+    return (lam_observation){"u", NULL, box, 1};
+}
+
 static int copy(void) {
     uint64_t seed = test_seed();
     setup(300, seed);
@@ -1270,10 +1297,7 @@ static int copy(void) {
         decodes++;
     }
     /* a value spanning two sources, or through an invalid byte, is refused */
-    static const struct {
-        const char *task, *text;
-        int ok;
-    } cases[] = {
+    static const text_case cases[] = {
         {"abc", "done \"abc\" <end>", 1},
         {"abc", "done \"bc\" <end>", 0}, /* inside a word */
         {"abc", "done \"ab\" <end>", 0},
@@ -1340,15 +1364,8 @@ static int copy(void) {
     o.max_actions = 8;
     o.max_value_bytes = 256;
     lam_element box;
-    memset(&box, 0, sizeof box);
-    box.id = "e1", box.role = LAM_ROLE_TEXTBOX, box.checked = -1; /* no name: no source */
-    lam_observation one = {"u", NULL, &box, 1};
-    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        o.copy_text = cases[i].task;
-        CHECK(segment(cases[i].text, strlen(cases[i].text), 1, &r, &ids), "segment");
-        CHECK(runs(&d, &one, &o, &ids) == cases[i].ok, "%s on task \"%s\": expected %s",
-              cases[i].text, cases[i].task, cases[i].ok ? "accepted" : "refused");
-    }
+    lam_observation one = unnamed_box(&box);
+    run_cases(&d, &one, &o, cases, sizeof cases / sizeof *cases, &r, &ids);
     /* what is typed from the task only (copy_page: done), or from the page too */
     static const struct {
         unsigned page;
@@ -1383,6 +1400,126 @@ static int copy(void) {
            decodes, copied, d.naive_steps,
            sizeof cases / sizeof *cases + sizeof pcases / sizeof *pcases);
     CHECK(copied > 200, "too few values decoded (%ld) to show anything", copied);
+    lam_tok_ids_free(&ids);
+    lam_act_list_free(&l);
+    dec_free(&d);
+    return failures;
+}
+
+/* lead_space: one space before a copied value of type and done (the model-facing form of
+ * lam_prompt_opts.value_space). Recorded values written with it are accepted exactly when the
+ * reference copies them, never with two spaces, nor without the option; random decodes give,
+ * once the space is taken off (lam_prompt_unspace), only values the reference finds. */
+static int lead_space(void) {
+    uint64_t seed = test_seed();
+    setup(300, seed);
+    dec d;
+    dec_init(&d);
+    rng r = {seed, 9};
+    lam_act_list l;
+    lam_act_list_init(&l);
+    lam_tok_ids ids = {0};
+    lam_gram_opts o;
+    lam_gram_opts_default(&o);
+    o.copy = LAM_GRAM_COPY_VALUES;
+    o.lead_space = LAM_GRAM_COPY_VALUES;
+    char text[65536], val[4096];
+    long values = 0, accepted = 0, two_refused = 0, off_refused = 0;
+    for (int i = 0; i < W.n_steps && failures == 0; i++) {
+        const lam_step *st = W.steps[i];
+        const lam_action *a = &st->action;
+        if ((a->type != LAM_ACT_TYPE && a->type != LAM_ACT_DONE) || !a->value || !*a->value)
+            continue;
+        o.copy_text = W.task[i];
+        int ref = ref_copyable(a->type, a->value, W.task[i], &st->obs, o.copy_page);
+        for (int variant = 0; variant < 3; variant++) { /* one space, two, one without lead */
+            lam_action b = *a;
+            snprintf(val, sizeof val, "%s%s", variant == 1 ? " " : "", a->value);
+            b.value = val;
+            o.lead_space = variant == 2 ? 0 : LAM_GRAM_COPY_VALUES;
+            size_t len;
+            lam_error err = {0};
+            CHECK(lam_act_print(&b, 1, LAM_ACT_LEAD_SPACE, text, sizeof text, &len, &err) == LAM_OK,
+                  "%s", err.msg);
+            CHECK(segment(text, len, (int)(i % 3), &r, &ids), "segment \"%s\"", text);
+            int ok = runs(&d, &st->obs, &o, &ids);
+            if (variant == 0) {
+                CHECK(ok == ref, "\"%s\" (task \"%s\"): grammar %s, reference %s", text, W.task[i],
+                      ok ? "accepts" : "refuses", ref ? "copyable" : "not copyable");
+                values++, accepted += ok;
+            } else {
+                CHECK(!ok, "\"%s\" accepted (%s)", text,
+                      variant == 1 ? "two spaces" : "without lead_space");
+                two_refused += variant == 1 && !ok, off_refused += variant == 2 && !ok;
+            }
+        }
+    }
+    o.lead_space = LAM_GRAM_COPY_VALUES;
+    printf("recorded type and done values: %ld, %ld accepted with a lead space as the reference "
+           "copies them; with two spaces %ld refused, without the option %ld\n",
+           values, accepted, two_refused, off_refused);
+    CHECK(values > 100 && accepted == values, "the expert's values must all be accepted");
+    /* edge cases: the space only before a copy that can follow; never the value alone */
+    static const text_case cases[] = {
+        {"as fatimal@post.example with", "done \" fatimal@post.example\" <end>", 1},
+        {"as fatimal@post.example with", "done \"fatimal@post.example\" <end>", 1},
+        {"as fatimal@post.example with", "done \"  fatimal\" <end>", 0},
+        {"as fatimal@post.example with", "done \" \" <end>", 0},
+        {"as fatimal@post.example with", "type e1 \" \" <end>", 0},
+        {"as fatimal@post.example with", "type e1 \"\" <end>", 1},
+        {"as fatimal@post.example with", "type e1 \" li\" <end>", 0}, /* inside a word */
+        {"as fatimal@post.example with", "type e1 \" example with\" <end>", 1},
+        {"as fatimal@post.example with", "type e1 \"fatimal \" <end>", 0},
+        {"on May 5", "type e1 \" 2025-03-14\" <end>", 1}, /* any date: no year written */
+        {"on May 5", "type e1 \" 2025-03\" <end>", 0},
+        {"", "done \" \" <end>", 0},
+        {"", "type e1 \" 2025\" <end>", 0},
+        {"", "done \"\" <end>", 1},
+    };
+    lam_element box;
+    lam_observation one = unnamed_box(&box);
+    run_cases(&d, &one, &o, cases, sizeof cases / sizeof *cases, &r, &ids);
+    /* with nothing to copy, no lead space is offered: after `done "` only the closing quote */
+    o.copy_text = "";
+    CHECK(segment("done \"", 6, 2, &r, &ids), "segment");
+    lam_error err = {0};
+    CHECK(lam_gram_seq_begin(d.s, &one, &o, &err) == LAM_OK, "%s", err.msg);
+    for (size_t i = 0; i < ids.n; i++)
+        CHECK(lam_gram_accept(d.s, ids.ids[i], &err) == LAM_OK, "%s", err.msg);
+    mask_now(&d, 1, "nothing to copy");
+    for (int32_t t = 0; t < W.V; t++)
+        if (bit(d.fast, t))
+            CHECK(W.tl[t] >= 1 && W.tb[t][0] == '"', "token \"%s\" allowed with nothing to copy",
+                  lam_tok_id_to_token(W.tok, t));
+    /* random decodes: simulator steps and an empty page, fast == naive, copies once unspaced */
+    long decodes = 0, copied = 0, led = 0;
+    lam_observation empty = {0};
+    empty.url = "u";
+    for (int k = 0; k < 1200 && failures == 0; k++) {
+        int i = (int)(next(&r) % (uint32_t)W.n_steps);
+        const lam_observation *obs = k % 4 == 3 ? &empty : &W.steps[i]->obs;
+        random_opts(&r, &o);
+        o.copy = LAM_GRAM_COPY_VALUES;
+        o.lead_space = k % 7 ? LAM_GRAM_COPY_VALUES : 0xffffu; /* bits of other types: ignored */
+        o.copy_text = k % 9 == 8 ? NULL : W.task[i];
+        if (k % 3 == 1) o.copy_page = 1u << LAM_ACT_DONE;
+        char what[64];
+        snprintf(what, sizeof what, "lead decode %d (max %d)", k, o.max_value_bytes);
+        random_decode(&d, obs, &o, temps[k % 4], &r, k % 3 == 0, k % 8 == 0, &l, what);
+        for (int j = 0; j < l.n; j++) {
+            const lam_action *a = &l.items[j];
+            if (a->value && a->value[0] == ' ' && (o.copy & (1u << a->type)))
+                CHECK(a->value[1] && a->value[1] != ' ', "%s: value \"%s\"", what, a->value);
+        }
+        led += lam_prompt_unspace(l.items, l.n);
+        check_copied(&l, o.copy_text, obs, o.copy_page, what, &copied);
+        decodes++;
+    }
+    printf("%ld random decodes: %ld values led by a space, all %ld non-empty values found by the "
+           "reference once it is taken off; %ld steps against the naive mask; %zu edge cases\n",
+           decodes, led, copied, d.naive_steps, sizeof cases / sizeof *cases);
+    CHECK(led > 20 && copied > 100, "too few values decoded (%ld, %ld led) to show anything",
+          copied, led);
     lam_tok_ids_free(&ids);
     lam_act_list_free(&l);
     dec_free(&d);
@@ -1559,6 +1696,7 @@ int main(int argc, char **argv) {
             : !strcmp(m, "errors")      ? errors()
             : !strcmp(m, "no_alloc")    ? no_alloc()
             : !strcmp(m, "copy")        ? copy()
+            : !strcmp(m, "lead_space")  ? lead_space()
             : !strcmp(m, "dates")       ? dates()
             : !strcmp(m, "labels")      ? labels()
                                         : -1;

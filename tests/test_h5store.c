@@ -15,6 +15,10 @@
  *   roundtrip_index RECORDINGS D.h5   the same, built with --element-ids index: its attribute
  *                                     says so, and the target's number is in the observation's
  *                                     tokens in fewer than half the samples (a name's number)
+ *   roundtrip_values RECORDINGS D.h5  the same, built with --values spaced: its attribute says
+ *                                     so, and in every sample whose target types (or answers) a
+ *                                     value the task writes after a space, the value's first
+ *                                     piece is, token for token, in the task (plain: rarely)
  *   reject D.h5 DIR                   truncated, random, foreign and malformed files fail cleanly
  *   atomic RECORDINGS TOK.json DIR    a failed build leaves no file and no temporary behind
  *   inspect D.h5                      `lam data inspect` runs and marks the masked part
@@ -173,12 +177,41 @@ static int has_run(const int32_t *hay, size_t nh, const int32_t *needle, size_t 
     return 0;
 }
 
+/* The first pre-token of a value as a byte-level BPE reads it: a run of letters (and bytes of
+ * UTF-8 characters), of digits, or of other bytes that are not spaces; len 0 when v starts with
+ * a space or is empty. */
+static size_t first_piece(const char *v) {
+    int cls = -1;
+    size_t n = 0;
+    for (; v[n]; n++) {
+        unsigned char c = (unsigned char)v[n];
+        int k = c == ' ' || c == '\t' || c == '\n'                              ? 3
+                : (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80 ? 0
+                : c >= '0' && c <= '9'                                          ? 1
+                                                                                : 2;
+        if (k == 3 || (cls >= 0 && k != cls)) break;
+        cls = k;
+    }
+    return n;
+}
+
+/* 1 when task holds v right after a space (the rule of --values spaced, written again). */
+static int after_space(const char *task, const char *v) {
+    if (!v || !*v) return 0;
+    for (const char *t = strstr(task, v); t; t = strstr(t + 1, v))
+        if (t > task && t[-1] == ' ') return 1;
+    return 0;
+}
+
 /* Every sample against the prompt rebuilt here and encoded whole. mode 0: the defaults (bare
  * positions: the target's number is among the observation's tokens in every sample); mode 1:
  * the store was built with --history-elements names (its attribute says so, and history lines
  * carry " // role name"); mode 2: with --target-names (its attribute says so, and the targets
  * of element actions start with their label: `click "Search" 7`); mode 3: with --element-ids
- * index (positions in brackets: the target's number rarely among the observation's tokens). */
+ * index (positions in brackets: the target's number rarely among the observation's tokens);
+ * mode 4: with --values spaced (a value the task writes after a space is written `" Oslo"`, and
+ * its first piece " Oslo" is then among the task's tokens in every such sample; plain, as mode
+ * 0 checks, "Oslo" is there only by chance). */
 static int cmd_roundtrip(const char *rec, const char *path, int mode) {
     int names = mode == 1;
     episodes E = load_episodes(rec);
@@ -216,17 +249,23 @@ static int cmd_roundtrip(const char *rec, const char *path, int mode) {
     po.history_elements = pa.history_elements;
     CHECK(pa.target_names == (mode == 2));
     po.target_names = pa.target_names;
+    CHECK(pa.value_space == (mode == 4 ? LAM_VALUES_SPACED : LAM_VALUES_PLAIN));
+    po.value_space = pa.value_space;
+    /* samples whose target's first action types or answers a value the task writes after a
+     * space, and those of them where the value's first piece, as the target writes it, is
+     * among the task's tokens */
+    int64_t valued = 0, value_in_task = 0;
     int64_t named = 0;    /* samples whose history names an element */
     int64_t labelled = 0; /* samples whose target starts with an element's label */
     /* samples whose target's first action points at an element by its number, and those of
      * them where that number's ids occur in the observation's ids */
     int64_t numbered = 0, number_in_obs = 0;
-    int32_t obs_id = -1, hist_id = -1;
+    int32_t obs_id = -1, hist_id = -1, task_id = -1;
     {
         lam_tok_ids t = {0};
-        CHECK_OK(lam_tok_encode(tok, NULL, "<|obs|><|history|>", 18, 0, &t, &e_));
-        CHECK(t.n == 2);
-        if (t.n == 2) obs_id = t.ids[0], hist_id = t.ids[1];
+        CHECK_OK(lam_tok_encode(tok, NULL, "<|obs|><|history|><|task|>", 26, 0, &t, &e_));
+        CHECK(t.n == 3);
+        if (t.n == 3) obs_id = t.ids[0], hist_id = t.ids[1], task_id = t.ids[2];
         lam_tok_ids_free(&t);
     }
     lam_prompt p;
@@ -291,6 +330,30 @@ static int cmd_roundtrip(const char *rec, const char *path, int mode) {
                 number_in_obs += has_run(ids + ob, (size_t)(hi - ob), num.ids, num.n);
             lam_tok_ids_free(&num);
         }
+        const lam_action *ta = in.target;
+        if (ta && (ta->type == LAM_ACT_TYPE || ta->type == LAM_ACT_DONE) &&
+            after_space(ep->task, ta->value) && first_piece(ta->value) > 0) {
+            char piece[256];
+            int pn = snprintf(piece, sizeof piece, "%s%.*s", mode == 4 ? " " : "",
+                              (int)first_piece(ta->value), ta->value);
+            CHECK(pn > 0 && (size_t)pn < sizeof piece);
+            /* the target writes the piece so: `"` then the piece (spaced: `" ` then it) */
+            char quoted[260];
+            snprintf(quoted, sizeof quoted, "\"%s", piece);
+            CHECK(strstr(mt.data, quoted) != NULL);
+            lam_tok_ids pv = {0};
+            CHECK_OK(lam_tok_encode(tok, NULL, piece, (size_t)pn, 0, &pv, &e_));
+            int32_t tb = -1, te = -1;
+            for (int32_t k = 0; k < si.length; k++) {
+                if (ids[k] == task_id && tb < 0) tb = k;
+                if (ids[k] == obs_id && te < 0) te = k;
+            }
+            CHECK(tb >= 0 && te > tb);
+            valued++;
+            if (tb >= 0 && te > tb)
+                value_in_task += has_run(ids + tb, (size_t)(te - tb), pv.ids, pv.n);
+            lam_tok_ids_free(&pv);
+        }
         if (pa.shots == 0) /* the stored ids are those of the whole text */
             CHECK(whole.n == (size_t)si.length && !memcmp(whole.ids, ids, whole.n * 4));
         if (!ok && bad++ < 3)
@@ -301,9 +364,16 @@ static int cmd_roundtrip(const char *rec, const char *path, int mode) {
     }
     printf("%lld samples, %lld tokens, %lld masked; every mask is the target span; %lld name a "
            "history element; %lld targets start with a label; %lld point at an element by "
-           "number, the number's ids in the observation in %lld of them\n",
+           "number, the number's ids in the observation in %lld of them; %lld type or answer a "
+           "value the task writes after a space, its first piece's ids in the task in %lld\n",
            (long long)c.n_samples, (long long)c.n_tokens, (long long)masked, (long long)named,
-           (long long)labelled, (long long)numbered, (long long)number_in_obs);
+           (long long)labelled, (long long)numbered, (long long)number_in_obs, (long long)valued,
+           (long long)value_in_task);
+    /* spaced, a value's first piece is the task's tokens; plain it lacks the space the task's
+     * piece has, and is found there only by chance (the same word elsewhere without a space) */
+    CHECK(valued > c.n_samples / 20);
+    if (mode == 4) CHECK(value_in_task == valued);
+    if (mode == 0) CHECK(value_in_task < valued / 2);
     /* bare numbers are the action's tokens; in brackets a number is other tokens (" [" "7")
      * and its action's " 7" is found in the observation only by chance (a name's number) */
     CHECK(mode == 2 || numbered > c.n_samples / 2);
@@ -494,6 +564,9 @@ static void m_target_names(hid_t f) { /* a flag of 0 or 1 */
 static void m_index_ids(hid_t f) { /* ids, index, bare: 0..2 */
     set_meta_int(f, "index_ids", 3);
 }
+static void m_value_space(hid_t f) { /* plain, spaced: 0..1 */
+    set_meta_int(f, "value_space", 2);
+}
 static void m_format(hid_t f) {
     H5Adelete(f, "format");
 }
@@ -574,6 +647,7 @@ static int cmd_reject(const char *good, const char *dir) {
          "/meta attribute history_elements: is 3, not in 0..2"},
         {"target_names 2", m_target_names, "/meta attribute target_names: is 2, not in 0..1"},
         {"index_ids 3", m_index_ids, "/meta attribute index_ids: is 3, not in 0..2"},
+        {"value_space 2", m_value_space, "/meta attribute value_space: is 2, not in 0..1"},
         {"fixed-length ids", m_ids_fixed, "/episodes/id: strings are not variable-length"},
     };
     for (size_t i = 0; i < sizeof ms / sizeof ms[0]; i++) {
@@ -693,6 +767,7 @@ int main(int argc, char **argv) {
     if (!strcmp(c, "roundtrip_target_names") && argc == 4)
         return cmd_roundtrip(argv[2], argv[3], 2);
     if (!strcmp(c, "roundtrip_index") && argc == 4) return cmd_roundtrip(argv[2], argv[3], 3);
+    if (!strcmp(c, "roundtrip_values") && argc == 4) return cmd_roundtrip(argv[2], argv[3], 4);
     if (!strcmp(c, "reject") && argc == 4) return cmd_reject(argv[2], argv[3]);
     if (!strcmp(c, "atomic") && argc == 5) return cmd_atomic(argv[2], argv[3], argv[4]);
     if (!strcmp(c, "inspect") && argc == 3) return cmd_inspect(argv[2]);

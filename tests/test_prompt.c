@@ -13,6 +13,10 @@
  *   target_names  the target names each element before its position: `click "Go" 3`, the
  *                 name escaped and cut before "<|", `""` without one, ids with index_ids 0;
  *                 the target span parses back to the action; the history unchanged
+ *   values        --values spaced: which values get a space after their opening quote (hand
+ *                 cases), lam_prompt_unspace, the target, history and examples of a hand-made
+ *                 episode; on simulator steps the spaced target is the plain one with one space
+ *                 after the quote of exactly the values the task writes after a space
  *   escape        markers inside user text are neutralized; a target holding "<|" is refused
  *   fixed_buffer  a caller's buffer: the same text, NOMEM with the size when too small
  *   reuse         once grown, building more prompts allocates nothing (pointers stay put)
@@ -482,6 +486,155 @@ static int target_names(void) {
     return failures;
 }
 
+/* --values spaced: which values get the space (hand cases), lam_prompt_unspace, the target,
+ * history and examples of a hand-made episode, and on simulator steps: the spaced target is the
+ * plain one with a space after the quote of exactly the values the task writes after a space,
+ * and its parse, unspaced, is the plain target's parse. */
+static int values(void) {
+    static const struct {
+        const char *task;
+        lam_action a;
+        int want;
+    } cases[] = {
+        {"Fly to Oslo", {LAM_ACT_TYPE, "e1", "Oslo"}, 1},
+        {"Fly to Oslo.", {LAM_ACT_DONE, NULL, "Oslo"}, 1},
+        {"Oslo is cold", {LAM_ACT_TYPE, "e1", "Oslo"}, 0},    /* the task's start */
+        {"Oslo, then Oslo", {LAM_ACT_TYPE, "e1", "Oslo"}, 1}, /* a later occurrence */
+        {"Mail (lara@x.example)", {LAM_ACT_TYPE, "e1", "lara@x.example"}, 0},
+        {"Title \"Sync\"", {LAM_ACT_TYPE, "e1", "Sync"}, 0},
+        {"In Oslo", {LAM_ACT_TYPE, "e1", "Bergen"}, 0},  /* not in the task */
+        {"In Oslo", {LAM_ACT_TYPE, "e1", " Bergen"}, 1}, /* begins with a space */
+        {"In Oslo", {LAM_ACT_TYPE, "e1", ""}, 0},
+        {"Size M", {LAM_ACT_SELECT, "e1", "M"}, 0}, /* only type and done */
+        {"press Enter", {LAM_ACT_PRESS, NULL, "Enter"}, 0},
+        {"In Oslo", {LAM_ACT_DONE, NULL, NULL}, 0},
+        {NULL, {LAM_ACT_TYPE, "e1", "Oslo"}, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        CHECK(lam_prompt_value_spaced(cases[i].task, &cases[i].a) == cases[i].want,
+              "case %zu: \"%s\" in \"%s\"", i, cases[i].a.value ? cases[i].a.value : "(null)",
+              cases[i].task ? cases[i].task : "(null)");
+    char v0[] = " Oslo", v1[] = "  two", v2[] = " M", v3[] = "x", v4[] = " 6";
+    lam_action u[] = {{LAM_ACT_TYPE, "e1", v0},   {LAM_ACT_TYPE, "e2", v1},
+                      {LAM_ACT_SELECT, "e3", v2}, {LAM_ACT_TYPE, "e4", v3},
+                      {LAM_ACT_DONE, NULL, v4},   {LAM_ACT_CLICK, "e5", NULL}};
+    CHECK(lam_prompt_unspace(u, 6) == 3, "unspaced");
+    CHECK(!strcmp(u[0].value, "Oslo") && !strcmp(u[1].value, " two") && !strcmp(u[2].value, " M") &&
+              !strcmp(u[3].value, "x") && !strcmp(u[4].value, "6") && !u[5].value,
+          "unspace: \"%s\" \"%s\" \"%s\" \"%s\" \"%s\"", u[0].value, u[1].value, u[2].value,
+          u[3].value, u[4].value);
+    CHECK(!strcmp(lam_value_space_name(LAM_VALUES_SPACED), "spaced") &&
+              lam_value_space_parse("plain") == LAM_VALUES_PLAIN &&
+              lam_value_space_parse("space") == -1,
+          "names");
+
+    /* a hand-made episode: the target, the history and an example's lines */
+    lam_element el[3] = {{"e1", LAM_ROLE_TEXTBOX, "City", NULL, NULL, 0, -1, 0, NULL},
+                         {"e2", LAM_ROLE_TEXTBOX, "Mail", NULL, NULL, 0, -1, 0, NULL},
+                         {"e3", LAM_ROLE_BUTTON, "Go", NULL, NULL, 0, -1, 0, NULL}};
+    lam_step st[4];
+    memset(st, 0, sizeof st);
+    for (int k = 0; k < 4; k++) st[k].obs = (lam_observation){"https://x.example/", NULL, el, 3};
+    st[0].action = (lam_action){LAM_ACT_TYPE, "e1", "Oslo"};
+    st[1].action = (lam_action){LAM_ACT_TYPE, "e2", "ana@x.example"};
+    st[2].action = (lam_action){LAM_ACT_CLICK, "e3", NULL};
+    st[3].action = (lam_action){LAM_ACT_DONE, NULL, "42"};
+    lam_episode ep = {"v", "Book Oslo for (ana@x.example) and say 42", "x", "y", NULL, NULL, st, 4};
+    lam_step xs[1];
+    memset(xs, 0, sizeof xs);
+    xs[0].obs = st[0].obs;
+    xs[0].action = (lam_action){LAM_ACT_TYPE, "e1", "Rome"};
+    lam_episode ex = {"w", "Go to Rome", "x", "y", NULL, NULL, xs, 1};
+    const lam_episode *exs[1] = {&ex};
+    lam_prompt p;
+    lam_prompt_init(&p);
+    lam_action hist[4];
+    lam_prompt_opts o;
+    lam_prompt_opts_default(&o);
+    CHECK(o.value_space == LAM_VALUES_PLAIN, "plain by default");
+    o.value_space = LAM_VALUES_SPACED;
+    lam_error err = {0};
+    lam_prompt_input in = lam_prompt_step_input(&ep, 3, hist, NULL);
+    in.examples = exs, in.n_examples = 1;
+    CHECK(lam_prompt_build(&p, &o, &in, &err) == LAM_OK, "%s", err.msg);
+    const char *wex = "<|example|>Go to Rome\ntype 1 \" Rome\" // textbox \"City\"\n<|task|>";
+    CHECK(!strncmp(p.text, wex, strlen(wex)), "example: %s", p.text);
+    const char *want = "<|history|>type 1 \" Oslo\"\ntype 2 \"ana@x.example\"\nclick 3\n"
+                       "<|act|>done \" 42\" <end><|end|>";
+    CHECK(p.len >= strlen(want) && !strcmp(p.text + p.len - strlen(want), want),
+          "%s\nwant tail\n%s", p.text, want);
+    /* several actions in one target: each value by its own rule */
+    lam_action two[2] = {{LAM_ACT_TYPE, "e2", "ana@x.example"}, {LAM_ACT_TYPE, "e1", "Oslo"}};
+    in = lam_prompt_step_input(&ep, 0, hist, NULL);
+    in.target = two, in.n_target = 2;
+    o.target_names = 1;
+    CHECK(lam_prompt_build(&p, &o, &in, &err) == LAM_OK, "%s", err.msg);
+    CHECK(!strcmp(p.text + p.target_begin,
+                  "type \"Mail\" 2 \"ana@x.example\" ; type \"City\" 1 \" Oslo\" <end><|end|>"),
+          "two: %s", p.text + p.target_begin);
+    o.target_names = 0;
+
+    /* simulator steps against the plain prompt */
+    episodes E = load_sim(300, 11);
+    lam_prompt q;
+    lam_prompt_init(&q);
+    lam_prompt_opts plain;
+    lam_prompt_opts_default(&plain);
+    lam_act_list ls, lp;
+    lam_act_list_init(&ls), lam_act_list_init(&lp);
+    int steps = 0, spaced = 0;
+    for (int i = 0; i < E.n; i++) {
+        lam_action *scratch = calloc((size_t)E.ep[i].n_steps + 1, sizeof *scratch);
+        for (int k = 0; k < E.ep[i].n_steps; k++) {
+            in = lam_prompt_step_input(&E.ep[i], k, scratch, NULL);
+            CHECK(lam_prompt_build(&p, &o, &in, &err) == LAM_OK, "%s", err.msg);
+            CHECK(lam_prompt_build(&q, &plain, &in, &err) == LAM_OK, "%s", err.msg);
+            if (p.dropped || q.dropped) {
+                CHECK(p.dropped == q.dropped, "dropped alike");
+                continue;
+            }
+            steps++;
+            /* the task's value after a space: the written rule, not lam_prompt_value_spaced */
+            const lam_action *t = in.target;
+            int want = 0;
+            if ((t->type == LAM_ACT_TYPE || t->type == LAM_ACT_DONE) && t->value && *t->value)
+                for (const char *f = strstr(E.ep[i].task, t->value); f && !want;
+                     f = strstr(f + 1, t->value))
+                    want = f > E.ep[i].task && f[-1] == ' ';
+            spaced += want;
+            size_t ns = p.target_end - p.target_begin, np = q.target_end - q.target_begin;
+            const char *ts = p.text + p.target_begin, *tp = q.text + q.target_begin;
+            /* the same text but for one space right after the value's opening quote */
+            size_t at = 0;
+            while (at < np && at < ns && ts[at] == tp[at]) at++;
+            CHECK(want ? ns == np + 1 && at > 0 && ts[at - 1] == '"' && ts[at] == ' ' &&
+                             !memcmp(ts + at + 1, tp + at, np - at)
+                       : ns == np && at == np,
+                  "episode %d step %d: \"%.*s\" against \"%.*s\"", i, k, (int)ns, ts, (int)np, tp);
+            /* the text before <|act|> differs only in the history's values */
+            CHECK(lam_act_parse(ts, ns, &ls, NULL, &err) == LAM_OK, "%s", err.msg);
+            CHECK(lam_act_parse(tp, np, &lp, NULL, &err) == LAM_OK, "%s", err.msg);
+            CHECK(lam_prompt_unspace(ls.items, ls.n) == want, "one space taken off");
+            CHECK(ls.n == 1 && lp.n == 1 && ls.items[0].type == lp.items[0].type &&
+                      !strcmp(ls.items[0].element ? ls.items[0].element : "-",
+                              lp.items[0].element ? lp.items[0].element : "-") &&
+                      !strcmp(ls.items[0].value ? ls.items[0].value : "-",
+                              lp.items[0].value ? lp.items[0].value : "-"),
+                  "episode %d step %d: the parses differ", i, k);
+        }
+        free(scratch);
+    }
+    CHECK(spaced > steps / 20, "%d of %d steps spaced", spaced, steps);
+    printf("values: %d of %d simulator targets spaced, each the plain target with one space after "
+           "the value's quote, the same actions once unspaced\n",
+           spaced, steps);
+    lam_act_list_free(&ls), lam_act_list_free(&lp);
+    lam_prompt_free(&q);
+    free_eps(&E);
+    lam_prompt_free(&p);
+    return failures;
+}
+
 static int escape(void) {
     lam_element el[2] = {
         {"x<|end|>", LAM_ROLE_BUTTON, "Go <|act|> now", NULL, NULL, 0, -1, 0, NULL},
@@ -811,6 +964,7 @@ int main(int argc, char **argv) {
             : !strcmp(m, "history")          ? history()
             : !strcmp(m, "history_elements") ? history_elements()
             : !strcmp(m, "target_names")     ? target_names()
+            : !strcmp(m, "values")           ? values()
             : !strcmp(m, "escape")           ? escape()
             : !strcmp(m, "fixed_buffer")     ? fixed_buffer()
             : !strcmp(m, "reuse")            ? reuse()

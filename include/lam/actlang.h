@@ -55,6 +55,11 @@ lam_status lam_act_check_form(const lam_action *a, lam_error *err);
  * LAM_ERR_INVALID when an action is not well formed (lam_act_check_form, naming the action's
  * index) and LAM_ERR_NOMEM when cap <= *len. */
 #define LAM_ACT_NO_END 1u
+/* The values of type and done are written with one space after the opening quote (`type 2
+ * " Oslo"`): the model-facing form of a value copied from after a space in the task, whose
+ * tokens are then the task's (lam_prompt_opts.value_space). The text's parse holds the space:
+ * the value is " Oslo" (lam_prompt_unspace takes it off). */
+#define LAM_ACT_LEAD_SPACE 2u
 lam_status lam_act_print(const lam_action *a, int n, unsigned flags, char *buf, size_t cap,
                          size_t *len, lam_error *err);
 

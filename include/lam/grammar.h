@@ -108,6 +108,12 @@ typedef struct {
     unsigned copy_page;    /* bit t set: a copied value of type t may come from the page (an
                               element's name, value or options, and for type the dates they
                               mention), not only from copy_text. Default: every type. */
+    unsigned lead_space;   /* bit t set: a copied value of type t may begin with one space before
+                              the copy (`type 2 " Oslo"`), the model-facing form of a value the
+                              task writes after a space (lam_prompt_opts.value_space; the reader
+                              takes the space off: lam_prompt_unspace). The space is not part of
+                              the copy nor counted in max_value_bytes; a copy must follow it.
+                              Bits of types that are not copied are ignored. Default 0. */
     int labels;            /* 1: each element id is preceded by its label, the element's name
                               quoted (`click "Search" 7`; actlang.h, lam_act_print_labelled), for
                               a model trained on labelled targets; press then takes no element
@@ -115,7 +121,8 @@ typedef struct {
                               Default 0. */
 } lam_gram_opts;
 
-/* The types whose values come from the task or the page: what is typed and the answer. */
+/* The types whose values come from the task or the page: what is typed and the answer (also the
+ * types whose values lam_prompt_opts.value_space writes with a lead space). */
 #define LAM_GRAM_COPY_VALUES ((1u << LAM_ACT_TYPE) | (1u << LAM_ACT_DONE))
 
 void lam_gram_opts_default(lam_gram_opts *o);

@@ -49,6 +49,16 @@ typedef enum {
                           (the default) */
 } lam_element_ids;
 
+/* How the target, the history and the examples write a value of type or done
+ * (lam_prompt_opts.value_space). */
+typedef enum {
+    LAM_VALUES_PLAIN = 0,  /* as lam_act_print does: `type 2 "Oslo"` (the default) */
+    LAM_VALUES_SPACED = 1, /* with a space after the opening quote where the task writes the
+                              value after a space (lam_prompt_value_spaced): `type 2 " Oslo"`, so
+                              that the value's tokens are the task's (" Oslo", not "Oslo"); the
+                              reader takes one leading space off (lam_prompt_unspace) */
+} lam_value_space;
+
 typedef struct {
     int index_ids;          /* lam_element_ids; nonzero: elements are named by their position in
                                the observation instead of their ids; default LAM_IDS_BARE */
@@ -57,6 +67,7 @@ typedef struct {
     int target_names;       /* 1: the target names each element before pointing at it, its name
                                quoted before its position ("click \"Search\" 7", actlang.h's
                                labels); default 0 */
+    int value_space;        /* lam_value_space; default LAM_VALUES_PLAIN */
     size_t obs_budget;      /* bytes of element lines; 0: no cut; default 2048 */
     size_t examples_budget; /* bytes of few-shot examples; 0: no limit; default 2048 */
     lam_prompt_target_rule target_rule;
@@ -71,6 +82,18 @@ int lam_history_elements_parse(const char *name);
  * unknown). */
 const char *lam_element_ids_name(int m);
 int lam_element_ids_parse(const char *name);
+/* "plain", "spaced" for a lam_value_space value ("?" otherwise), and back (-1 when unknown). */
+const char *lam_value_space_name(int m);
+int lam_value_space_parse(const char *name);
+
+/* 1 when, under LAM_VALUES_SPACED, the value of a is written with a space after its opening
+ * quote: a is a type or done whose value begins with a space, or occurs in task right after a
+ * space. */
+int lam_prompt_value_spaced(const char *task, const lam_action *a);
+/* The reader's side of LAM_VALUES_SPACED: the value of each type and done of a[0..n) that
+ * begins with a space loses that one space (the pointer moves by one byte; nothing is copied).
+ * Returns how many did. */
+int lam_prompt_unspace(lam_action *a, int n);
 
 /* One sample's content. At inference target is NULL (n_target 0): the text ends after
  * <|act|>. examples are other episodes (of the same app), shown as task + actions. */

@@ -10,8 +10,9 @@
  * the observation: quotes, backslashes, UTF-8, stray bytes, NULL), and keeps the limits. With
  * copied values (lam_gram_opts.copy, a task made of the same pieces as the options), every copied
  * value is one the reference (copy_ref.h) finds in the task or a text of the observation between
- * word boundaries, or an ISO date. The tokenizer is a small one trained once on action texts (the
- * byte tokens are all there, so every text can be spelled). */
+ * word boundaries, or an ISO date; with lam_gram_opts.lead_space too, once the one space before
+ * it is taken off (never a space alone, never two). The tokenizer is a small one trained once on
+ * action texts (the byte tokens are all there, so every text can be spelled). */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdint.h>
@@ -152,7 +153,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         o.copy_text = cp & 4 ? NULL : task;
         if (cp & 16) o.copy_page = 1u << LAM_ACT_DONE; /* what is typed: the task's only */
     }
-    o.labels = (cp >> 5) & 1; /* element ids after their labels */
+    o.labels = (cp >> 5) & 1;               /* element ids after their labels */
+    o.lead_space = (cp >> 6) & 1 ? ~0u : 0; /* a space before a copied value */
     lam_error err = {0};
     if (lam_gram_seq_begin(w->s, &obs, &o, &err) != LAM_OK) FAIL();
     for (int accepted = 0; !lam_gram_done(w->s) && in.i < in.n; accepted++) {
@@ -218,12 +220,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     for (int i = 0; i < w->l.n; i++) {
         const lam_action *a = &w->l.items[i];
         if (a->type == LAM_ACT_DONE && i != w->l.n - 1) FAIL();
-        if (a->value && a->type != LAM_ACT_SELECT && a->type != LAM_ACT_SCROLL &&
-            strlen(a->value) > (size_t)o.max_value_bytes)
+        const char *v = a->value;
+        /* a lead space: before a copy of one byte or more, not the value's */
+        if (v && v[0] == ' ' && (o.copy & o.lead_space) >> a->type & 1 &&
+            a->type != LAM_ACT_SELECT && a->type != LAM_ACT_SCROLL) {
+            v++;
+            if (!v[0] || v[0] == ' ') FAIL();
+        }
+        if (v && a->type != LAM_ACT_SELECT && a->type != LAM_ACT_SCROLL &&
+            strlen(v) > (size_t)o.max_value_bytes)
             FAIL();
-        if (a->value && (o.copy >> a->type & 1) && a->type != LAM_ACT_SELECT &&
-            a->type != LAM_ACT_SCROLL &&
-            !ref_copyable(a->type, a->value, o.copy_text, &obs, o.copy_page))
+        if (v && (o.copy >> a->type & 1) && a->type != LAM_ACT_SELECT &&
+            a->type != LAM_ACT_SCROLL && !ref_copyable(a->type, v, o.copy_text, &obs, o.copy_page))
             FAIL();
     }
     return 0;

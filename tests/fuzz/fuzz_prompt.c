@@ -1,12 +1,14 @@
 /* fuzz_prompt.c - libFuzzer target for the prompt builder (prompt.h): the first 4 bytes choose
  * the options (history K, observation and examples budgets, DROP or SWAP, the episode as its
- * own few-shot example, a fixed buffer's size, how the history and the target name elements), the
+ * own few-shot example, a fixed buffer's size, how the history and the target name elements, how
+ * values are written), the
  * rest is one episode as a JSON line (lam_episode_parse). The prompt of every step, for training
  * and for inference, must either fail with a message or be NUL-terminated with its target span
  * inside the text, right after
  * <|act|> and right before the final <|end|>, parsing (lam_act_parse) to exactly the step's
- * action; a dropped prompt is empty and only under DROP; shown counts within their bounds; a
- * prompt in a fixed buffer is the same text or LAM_ERR_NOMEM. Never a crash or a leak. */
+ * action (with spaced values, once lam_prompt_unspace took the space off those it was added to); a
+ * dropped prompt is empty and only under DROP; shown counts within their bounds; a prompt in a
+ * fixed buffer is the same text or LAM_ERR_NOMEM. Never a crash or a leak. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +51,13 @@ static void check_prompt(const lam_prompt *p, const lam_prompt_opts *o, const la
                       &err) != LAM_OK ||
         parsed->n != in->n_target)
         abort();
+    /* spaced values: exactly those lam_prompt_value_spaced names lose one space */
+    int spaced = 0;
+    for (int i = 0; o->value_space == LAM_VALUES_SPACED && i < in->n_target; i++)
+        spaced += lam_prompt_value_spaced(in->task, &in->target[i]);
+    if (o->value_space == LAM_VALUES_SPACED &&
+        lam_prompt_unspace(parsed->items, parsed->n) != spaced)
+        abort();
     for (int i = 0; i < parsed->n; i++) {
         /* with index ids the target names its element by position in the observation */
         const char *want = in->target[i].element;
@@ -77,6 +86,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     o.index_ids = ((data[2] >> 2) & 3) % 3; /* ids, index, bare */
     o.history_elements = ((data[1] >> 3) & 3) % 3;
     o.target_names = (data[1] >> 6) & 1; /* labelled targets: they parse to the same actions */
+    o.value_space = (data[2] >> 4) & 1;  /* spaced values: the same once unspaced */
     o.target_rule = data[3] & 1 ? LAM_PROMPT_TARGET_SWAP : LAM_PROMPT_TARGET_DROP;
     int self_example = (data[3] >> 1) & 1;
     size_t fixed_cap = (size_t)(data[3] >> 2) * 64; /* 0..4032 */
