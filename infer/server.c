@@ -539,9 +539,9 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *out, size_t max) {
         if (done)
             have = j->res.status == LAM_OK ? j->res.actions.n : 0;
         else
-            have = j->plen ? lam_chat_complete_actions(j->partial, j->plen, &st->acts) : 0;
-        if (have > 0 && !done && s->value_space == LAM_VALUES_SPACED)
-            lam_prompt_unspace(st->acts.items, have); /* as the agent does with the answer */
+            have = j->plen
+                       ? lam_chat_complete_actions(j->partial, j->plen, s->value_space, &st->acts)
+                       : 0;
         if (have > 0 && !done && s->index_ids &&
             !ids_of_positions(&st->acts, &j->c.r.obs, &st->tmp))
             have = 0;

@@ -684,7 +684,7 @@ static int same_but_labels(const char *printed, size_t m, const char *text, size
     return i == m && j == n;
 }
 
-int lam_chat_complete_actions(const char *text, size_t len, lam_act_list *out) {
+int lam_chat_complete_actions(const char *text, size_t len, int value_space, lam_act_list *out) {
     lam_act_list_clear(out);
     size_t end = 0; /* the end of the last complete action */
     int quoted = 0, done = 0;
@@ -720,5 +720,6 @@ int lam_chat_complete_actions(const char *text, size_t len, lam_act_list *out) {
     if (st == LAM_OK && !same_but_labels(buf, plen, text, end)) st = LAM_ERR_INVALID;
     free(buf);
     if (st != LAM_OK) lam_act_list_clear(out);
+    if (st == LAM_OK && value_space == LAM_VALUES_SPACED) lam_prompt_unspace(out->items, out->n);
     return st == LAM_OK ? out->n : -1;
 }

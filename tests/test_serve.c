@@ -9,8 +9,9 @@
  *                   names (what the server returns as the error's param)
  *   stream_actions  the actions complete in a partial answer (what a stream may send): for
  *                   every prefix of random canonical answers (values with quotes, backslashes,
- *                   " ; " and "<end>" inside; half of them with element labels), exactly the
- *                   actions whose separator or <end> is in the prefix, as printed separately
+ *                   " ; " and "<end>" inside; half of them with element labels, a third with
+ *                   values after a space), exactly the actions whose separator or <end> is in
+ *                   the prefix, as printed separately (the values without that space)
  *                   (lam_act_print and lam_act_print_labelled are the reference); and
  *                   random bytes never give more than what re-prints to the same prefix
  *   sessions        the session store: start, continue with the last answer or the executed
@@ -327,12 +328,13 @@ static void test_stream_actions(void) {
             /* every other answer labelled, as a target_names model writes it */
             static const char *const names[] = {"Search", "say \"hi\" ; x", "a\\b", "", NULL};
             const char *nm = names[(k + i) % 5];
+            /* and every third with values after a space, as a value_space model writes them */
+            unsigned f = LAM_ACT_NO_END | (k % 3 == 2 ? LAM_ACT_LEAD_SPACE : 0);
             if (k % 2)
-                OK(lam_act_print_labelled(&a[i], &nm, 1, LAM_ACT_NO_END, text + len,
-                                          sizeof text - len, &l1, &err));
+                OK(lam_act_print_labelled(&a[i], &nm, 1, f, text + len, sizeof text - len, &l1,
+                                          &err));
             else
-                OK(lam_act_print(&a[i], 1, LAM_ACT_NO_END, text + len, sizeof text - len, &l1,
-                                 &err));
+                OK(lam_act_print(&a[i], 1, f, text + len, sizeof text - len, &l1, &err));
             len += l1;
             ends[i] = len;
         }
@@ -341,7 +343,7 @@ static void test_stream_actions(void) {
         for (size_t p = 0; p <= len; p++, prefixes++) {
             int want = 0;
             for (int i = 0; i < n; i++) want += ends[i] + (i < n - 1 ? 3 : 6) <= p;
-            int have = lam_chat_complete_actions(text, p, &got);
+            int have = lam_chat_complete_actions(text, p, k % 3 == 2, &got);
             int same = have == want;
             for (int i = 0; same && i < have; i++)
                 same = got.items[i].type == a[i].type &&
@@ -367,7 +369,7 @@ static void test_stream_actions(void) {
             memcpy(buf + n, p, strlen(p));
             n += (int)strlen(p);
         }
-        int have = lam_chat_complete_actions(buf, (size_t)n, &got);
+        int have = lam_chat_complete_actions(buf, (size_t)n, 0, &got);
         if (have > 0) {
             char re[256];
             size_t rl;
@@ -377,7 +379,8 @@ static void test_stream_actions(void) {
         }
     }
     lam_act_list_free(&got);
-    printf("stream_actions: %ld prefixes of 400 answers as printed (half of them labelled); %ld of "
+    printf("stream_actions: %ld prefixes of 400 answers as printed (half of them labelled, a third "
+           "with values after a space); %ld of "
            "20000 random texts "
            "gave actions, each a prefix\n",
            prefixes, taken);

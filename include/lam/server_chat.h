@@ -62,10 +62,12 @@ struct json_t *lam_chat_chunk_usage(const char *id, const char *model, long long
                                     int prompt_tokens, int completion_tokens);
 
 /* The actions complete in the canonical answer text text[0..len) decoded so far: those
- * followed by " ; " or " <end>" outside a quoted value, parsed into out (cleared first).
+ * followed by " ; " or " <end>" outside a quoted value, parsed into out (cleared first); with
+ * value_space (lam_prompt_opts.value_space of the model), without the one space the model may
+ * write before a value of type and done (lam_prompt_unspace), as the agent's answer has them.
  * Returns their number, or -1 when the text is not a prefix of a canonical answer (one that
  * lam_act_print or lam_act_print_labelled writes). */
-int lam_chat_complete_actions(const char *text, size_t len, lam_act_list *out);
+int lam_chat_complete_actions(const char *text, size_t len, int value_space, lam_act_list *out);
 
 #ifdef __cplusplus
 }

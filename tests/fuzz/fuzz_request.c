@@ -136,7 +136,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     } else {
         lam_act_list l;
         lam_act_list_init(&l);
-        int k = lam_chat_complete_actions(text, n, &l);
+        int k = lam_chat_complete_actions(text, n, 0, &l);
         if (k > 0) {
             size_t len = 0, sl;
             char *buf = malloc(2 * n + 64), *plain = malloc(n + 1);
