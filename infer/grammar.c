@@ -6,7 +6,7 @@
  *   2. the automaton: a small state struct and step(state, byte), the only definition of what
  *      is allowed (the masks, accept and the naive reference all go through it);
  *   3. the per-observation tries (element ids with the actions each allows, quoted options) and,
- *      for copied values, the word-start suffixes of the texts they may be copied from, sorted;
+ *      for copied values, the chunk-start suffixes of the texts they may be copied from, sorted;
  *   4. the masks: a joint walk of the vocabulary trie and the automaton, and for states inside
  *      a free value the masks decided at create time (XGrammar's adaptive token mask cache:
  *      the context-independent tokens are a precomputed bitset, the few context-dependent
@@ -108,7 +108,7 @@ typedef struct {
     int32_t node;       /* id or option trie node */
     int32_t count;      /* value bytes (P_VAL) */
     int32_t nact;       /* actions before the current one */
-    int32_t lo, hi;     /* P_VAL of a copied value: the sorted word-start suffixes whose first
+    int32_t lo, hi;     /* P_VAL of a copied value: the sorted chunk-start suffixes whose first
                            `count` bytes are the value's (unescaped) bytes; lo == hi: none */
 } gst;
 
@@ -261,7 +261,7 @@ static int date_byte(int at, uint8_t prev, uint8_t b) {
     }
 }
 
-/* A value starts: a copied one matching every word start, maybe a date (when one fits). */
+/* A value starts: a copied one matching every chunk start, maybe a date (when one fits). */
 static void value_start(const lam_gram_seq *s, gst *o, int t) {
     o->pos = P_VAL;
     o->sub = VS_B;
@@ -288,7 +288,7 @@ static int copy_byte(const lam_gram_seq *s, const gst *q, uint8_t raw, gst *o) {
     return 1;
 }
 
-/* Whether the copied value so far may end here: empty, a date, or a copy that ends at a word
+/* Whether the copied value so far may end here: empty, a date, or a copy that ends at a chunk
  * end of its source. */
 static int copy_may_end(const lam_gram_seq *s, const gst *q) {
     if (q->count == 0 || q->num == DATE_LEN + 1) return 1;
@@ -417,7 +417,7 @@ static int step(const lam_gram_seq *s, const gst *q, uint8_t b, gst *o) {
                 if (q->count == 0 && (nonempty_value(q->act) || (q->flags & F_LEAD)))
                     return 0; /* a lead space is followed by a copy */
                 if ((s->copy & ABIT(q->act)) && !copy_may_end(s, q))
-                    return 0; /* inside a word, half a date */
+                    return 0; /* inside a chunk, half a date */
                 to_after(s, o, q->act, 0);
                 return 1;
             }
@@ -1097,18 +1097,29 @@ static void find_dates(lam_gram_seq *s, const lam_observation *obs, const lam_gr
     }
 }
 
-/* Byte classes for word boundaries: 0 space (and the sources' 0), 1 punctuation (ASCII that is
- * not a letter or digit; each one is a word of its own), 2 word (letters, digits, UTF-8). */
-static int bclass(uint8_t c) {
-    if (c == 0 || c == ' ' || c == '\t' || c == '\n' || c == '\r') return 0;
-    if (c >= 0x80 || (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z')) return 2;
-    return 1;
+/* A space of the sources: space, tab, newline, CR, and the 0 that ends each source. */
+static int space(uint8_t c) {
+    return c == 0 || c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-/* A word boundary between src[x-1] and src[x] (x in 1..n_src-1; the sources' 0 is a space). */
-static int boundary(const uint8_t *src, int32_t x) {
-    int a = bclass(src[x - 1]), b = bclass(src[x]);
-    return a != b || a == 1;
+/* Chunks: a copy starts at a non-space byte after a space (or a source's start) or after an
+ * opening or joining byte, and ends at a non-space byte before a space (or a source's end), a
+ * joining byte, or a run of closing punctuation that a space or the end follows. */
+static int opening(uint8_t c) {
+    return c && strchr("(\"'[{<-/", c) != NULL;
+}
+static int closing(uint8_t c) {
+    return c && strchr(".,;:!?)\"']}>", c) != NULL;
+}
+static int chunk_start(const uint8_t *src, int32_t x) {
+    return !space(src[x]) && (space(src[x - 1]) || opening(src[x - 1]));
+}
+static int chunk_end(const uint8_t *src, int32_t x) {
+    if (space(src[x - 1])) return 0;
+    if (space(src[x]) || src[x] == '-' || src[x] == '/') return 1;
+    int32_t y = x;
+    while (closing(src[y])) y++;
+    return y > x && space(src[y]);
 }
 
 /* suffix order: bytes up to the source's 0, then the position */
@@ -1143,8 +1154,7 @@ static unsigned free_value_types(void) {
 }
 
 /* Where copied values may start and end, when o copies any value: a value is a substring of
- * one source that starts at a word start (not a space, after a boundary) and ends at a word end
- * (not after a space, before a boundary). */
+ * one source that starts at a chunk start and ends at a chunk end (chunk_start, chunk_end). */
 static lam_status build_copy(lam_gram_seq *s, const lam_observation *obs, const lam_gram_opts *o,
                              lam_error *err) {
     s->copy = o->copy & free_value_types();
@@ -1170,7 +1180,7 @@ static lam_status build_copy(lam_gram_seq *s, const lam_observation *obs, const 
     const uint8_t *src = s->src;
     int32_t N = s->n_src, next = INT32_MAX;
     for (int32_t x = N - 1; x >= 1; x--) { /* ends, right to left; none past a source's 0 */
-        if (bclass(src[x - 1]) != 0 && boundary(src, x) && (x < s->date_from || src[x] == 0))
+        if (chunk_end(src, x) && (x < s->date_from || src[x] == 0))
             next = x;
         else if (src[x] == 0)
             next = INT32_MAX;
@@ -1178,7 +1188,7 @@ static lam_status build_copy(lam_gram_seq *s, const lam_observation *obs, const 
     }
     s->nend[0] = INT32_MAX;
     for (int32_t x = 1; x < N; x++)
-        if (bclass(src[x]) != 0 && boundary(src, x) && (x < s->date_from || src[x - 1] == 0))
+        if (chunk_start(src, x) && (x < s->date_from || src[x - 1] == 0))
             s->sa[s->n_sa++] = x; /* a date is copied whole */
     sort_suffixes(src, s->sa, s->tmp, s->n_sa);
     for (int t = 0; t < LAM_ACT_COUNT; t++) /* a lead space only where a copy can follow it */
@@ -1329,7 +1339,7 @@ lam_status lam_gram_seq_begin(lam_gram_seq *s, const lam_observation *obs, const
     }
     s->max_value = o->max_value_bytes;
     LAM_TRY(build_copy(s, obs, o, err));
-    /* a copied value that may not be empty (press, goto) needs a word of its sources that fits */
+    /* a copied value that may not be empty (press, goto) needs a chunk of its sources that fits */
     s->kw = 0;
     for (int t = 0; t < LAM_ACT_COUNT; t++) {
         int er = lam_action_element_rule((lam_action_type)t);

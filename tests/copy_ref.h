@@ -1,14 +1,15 @@
 /* copy_ref.h - the tests' own reference for copied values (grammar.h, lam_gram_opts.copy),
  * written from the rule, not from infer/grammar.c nor infer/dates.c: a value is empty, or it
  * occurs in one source (the task, an element's name, value or options; each split where its UTF-8
- * is invalid) at a word start and ending at a word end, or (typed, not an answer) it is the ISO
+ * is invalid) as a run of whole chunks (below), or (typed, not an answer) it is the ISO
  * form of a date a source mentions (dates.h; found here with POSIX regular expressions), the year
  * the mention's or else one a source writes, or, when a mention has no year and no source writes
  * one, any ISO date (YYYY-MM-DD, years 1900 to 2099, months 01 to 12, days 01 to 31). Bytes are
- * spaces (' ', '\t', '\n', '\r'), word bytes (ASCII letters and digits, and every byte >= 0x80) or
- * punctuation (the rest); each punctuation byte is a word of its own; a word start is a non-space
- * byte after a boundary, a word end a non-space byte before one; the edges of a piece are
- * boundaries. Header-only (static), for test_grammar.c, test_agent.c and fuzz_grammar.c. */
+ * spaces (' ', '\t', '\n', '\r') or not; a copy starts and ends at a non-space byte, starts at the
+ * piece's start, after a space or after an opening or joining byte, and ends at the piece's end,
+ * before a space, a joining byte, or closing punctuation up to a space or the end
+ * (ref_chunk_start, ref_chunk_end). Header-only (static), for test_grammar.c, test_agent.c and
+ * fuzz_grammar.c. */
 #ifndef LAM_TEST_COPY_REF_H
 #define LAM_TEST_COPY_REF_H
 
@@ -24,13 +25,6 @@ static int ref_class(unsigned char c) {
     if (c >= 0x80 || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
         return 2;
     return 1;
-}
-
-/* A boundary before p[i] in the piece p[0..n). */
-static int ref_boundary(const unsigned char *p, size_t n, size_t i) {
-    if (i == 0 || i == n) return 1;
-    int a = ref_class(p[i - 1]), b = ref_class(p[i]);
-    return a != b || a == 1 || b == 1;
 }
 
 /* Bytes of the well-formed UTF-8 sequence at p (RFC 3629), 0 if there is none. */
@@ -52,10 +46,24 @@ static size_t ref_utf8(const unsigned char *p, size_t n) {
     return k;
 }
 
+/* Chunks: a copy starts where the piece starts, after a space, or after one of ( " ' [ { < - /
+ * (opening or joining); it ends where the piece ends, before a space, before - or /, or before a
+ * run of closing punctuation . , ; : ! ? ) " ' ] } > that ends the piece or a space follows. */
+static int ref_chunk_start(const unsigned char *p, size_t i) {
+    return i == 0 || ref_class(p[i - 1]) == 0 || memchr("(\"'[{<-/", p[i - 1], 8) != NULL;
+}
+
+static int ref_chunk_end(const unsigned char *p, size_t n, size_t j) {
+    if (j == n || ref_class(p[j]) == 0 || p[j] == '-' || p[j] == '/') return 1;
+    size_t k = j;
+    while (k < n && memchr(".,;:!?)\"']}>", p[k], 12)) k++;
+    return k > j && (k == n || ref_class(p[k]) == 0);
+}
+
 static int ref_in_piece(const char *v, size_t vl, const unsigned char *p, size_t n) {
-    for (size_t i = 0; i + vl <= n; i++)
-        if (!memcmp(p + i, v, vl) && ref_class(p[i]) != 0 && ref_boundary(p, n, i) &&
-            ref_class(p[i + vl - 1]) != 0 && ref_boundary(p, n, i + vl))
+    for (size_t i = 0; vl && i + vl <= n; i++)
+        if (!memcmp(p + i, v, vl) && ref_class(p[i]) != 0 && ref_chunk_start(p, i) &&
+            ref_class(p[i + vl - 1]) != 0 && ref_chunk_end(p, n, i + vl))
             return 1;
     return 0;
 }

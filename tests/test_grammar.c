@@ -1305,8 +1305,20 @@ static int copy(void) {
         {"abc", "done \"u\" <end>", 0},    /* the url is no source */
         {"as fatimal@post.example with", "done \"fatimal@post.example\" <end>", 1},
         {"as fatimal@post.example with", "done \"li\" <end>", 0},
-        {"as fatimal@post.example with", "done \"fatimal\" <end>", 1}, /* '@' is a word */
-        {"as fatimal@post.example with", "done \"example with\" <end>", 1},
+        {"as fatimal@post.example with", "done \"fatimal\" <end>", 0}, /* not a whole chunk */
+        {"as fatimal@post.example with", "done \"example with\" <end>", 0},
+        {"as fatimal@post.example with", "done \"fatimal@post.example with\" <end>", 1},
+        {"12:30-14:00 or 9/10", "done \"14:00\" <end>", 1}, /* '-' and '/' join chunks */
+        {"12:30-14:00 or 9/10", "done \"12:30\" <end>", 1},
+        {"12:30-14:00 or 9/10", "done \"9\" <end>", 1},
+        {"12:30-14:00 or 9/10", "done \"12\" <end>", 0},
+        {"mail (lara@x.example).", "done \"lara@x.example\" <end>", 1},
+        {"mail (lara@x.example).", "done \"(lara@x.example).\" <end>", 1},
+        {"mail (lara@x.example).", "done \"lara\" <end>", 0},
+        {"pw Cedar69&. Then", "done \"Cedar69\" <end>", 0}, /* '&' closes nothing */
+        {"pw Cedar69&. Then", "done \"Cedar69&\" <end>", 1},
+        {"pw Cedar69&. Then", "done \"Cedar69&.\" <end>", 1},
+        {"pw Cedar69&. Then", "done \"Cedar69&. Then\" <end>", 1},
         {"as fatimal@post.example with", "done \"example \" <end>", 0}, /* ends in a space */
         {"pw HarborOrbit71$ and", "done \"HarborOrbit\" <end>", 0},
         {"pw HarborOrbit71$ and", "done \"HarborOrbit71$\" <end>", 1},
@@ -1468,7 +1480,8 @@ static int lead_space(void) {
         {"as fatimal@post.example with", "type e1 \" \" <end>", 0},
         {"as fatimal@post.example with", "type e1 \"\" <end>", 1},
         {"as fatimal@post.example with", "type e1 \" li\" <end>", 0}, /* inside a word */
-        {"as fatimal@post.example with", "type e1 \" example with\" <end>", 1},
+        {"as fatimal@post.example with", "type e1 \" fatimal@post.example with\" <end>", 1},
+        {"as fatimal@post.example with", "type e1 \" example with\" <end>", 0}, /* no chunk */
         {"as fatimal@post.example with", "type e1 \"fatimal \" <end>", 0},
         {"on May 5", "type e1 \" 2025-03-14\" <end>", 1}, /* any date: no year written */
         {"on May 5", "type e1 \" 2025-03\" <end>", 0},

@@ -38,7 +38,7 @@
  *   - free values (type, press, goto, done) of at most max_value_bytes bytes (after unescaping),
  *     valid UTF-8 (so they map to JSON), escapes \" \\ \n only; press and goto not empty;
  *   - with opts.copy, the values of those types copied from the task or (opts.copy_page) the
- *     observation (whole words: a range of the sorted word-start suffixes narrowed byte by
+ *     observation (whole chunks: a range of the sorted chunk-start suffixes narrowed byte by
  *     byte), or the ISO form of a date they mention (dates.h);
  *   - `scroll up|down [ID]`, `press ["KEY"|ID "KEY"]` as lam_act_print writes them;
  *   - with opts.labels, every ID written `"LABEL" ID` (lam_act_print_labelled), press without
@@ -93,8 +93,10 @@ typedef struct {
                               have no action at all to start with: begin then fails. */
     unsigned copy;         /* bit t set: the free value of action type t is copied. After
                               unescaping it is a piece of copy_text (the task) or of an element's
-                              name, value or options that starts at a word start and ends at a
-                              word end (docs/decoding.md, "Copied values"), or for type a
+                              name, value or options that starts at a chunk start and ends at a
+                              chunk end (docs/decoding.md, "Copied values": pieces between
+                              spaces, less closing punctuation, also split at - and /), or for
+                              type a
                               piece of the ISO form (2025-03-14) of a date the task or an
                               element writes ("March 14", dates.h), the year from the mention
                               or else each year the sources write; when a mention has no year
