@@ -10,13 +10,14 @@
 # not depend on the thread count, so the figures are those of any run on the same CPU kind.
 # What it asserts: trained with the defaults (a language-model loss on the prompt at weight 0.25
 # beside the actions', `lam train --prompt-loss`; typed values copied from the task when decoding,
-# docs/decoding.md "Copied values"; element positions written bare, `button "Go" 7`,
-# docs/formats.md), the model finds the right element on the held-out template 100% of the time
-# (the random policy: 21.3%) and gets 75.2% of its steps right (2.2%); closed loop it solves 90.5%
-# of 200 fresh held-out-template tasks (0%) and 84.5% of 200 training-template tasks (0%), 16
-# actions at most (the password reset, one of the five training templates, takes the expert 12 to
-# 14). On an AVX2-only AMD EPYC, 2026-12-07; with positions in brackets, before, 56.0% and 71.0%
-# there, 76.5% and 71.0% on an AVX-512 one (docs/results.md). The bars sit well below (+0.3 and
+# docs/decoding.md "Copied values", whole chunks; element positions written bare, `button "Go"
+# 7`, docs/formats.md), the model finds the right element on the held-out template 100% of the
+# time (the random policy: 21.3%) and gets 75.7% of its steps right (2.7%); closed loop it solves
+# 97.0% of 200 fresh held-out-template tasks (0%) and 87.0% of 200 training-template tasks (0%),
+# 16 actions at most (the password reset, one of the five training templates, takes the expert 12
+# to 14). On an AVX2-only AMD EPYC, 2026-12-08; copying whole words, before, 90.5% and 84.5%; with
+# positions in brackets 56.0% and 71.0% there, 76.5% and 71.0% on an AVX-512 one
+# (docs/results.md). The bars sit well below (+0.3 and
 # 0.6; +0.45; 50% and random + 40%; 25% and 3x random) so that another CPU's rounding, which
 # changes the training trajectory, does not flip them (other training seeds of the same recipe,
 # 200 steps further: 77% to 94.5% held out; before typed values came from the task only: 57% to
