@@ -1103,10 +1103,11 @@ static int space(uint8_t c) {
 }
 
 /* Chunks: a copy starts at a non-space byte after a space (or a source's start) or after an
- * opening or joining byte, and ends at a non-space byte before a space (or a source's end), a
- * joining byte, or a run of closing punctuation that a space or the end follows. */
+ * opening, joining or sign byte ( " ' [ { < - / $ #, and ends at a non-space byte before a space
+ * (or a source's end), a joining byte, or a run of closing punctuation that a space or the end
+ * follows. */
 static int opening(uint8_t c) {
-    return c && strchr("(\"'[{<-/", c) != NULL;
+    return c && strchr("(\"'[{<-/$#", c) != NULL;
 }
 static int closing(uint8_t c) {
     return c && strchr(".,;:!?)\"']}>", c) != NULL;

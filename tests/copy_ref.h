@@ -6,8 +6,8 @@
  * the mention's or else one a source writes, or, when a mention has no year and no source writes
  * one, any ISO date (YYYY-MM-DD, years 1900 to 2099, months 01 to 12, days 01 to 31). Bytes are
  * spaces (' ', '\t', '\n', '\r') or not; a copy starts and ends at a non-space byte, starts at the
- * piece's start, after a space or after an opening or joining byte, and ends at the piece's end,
- * before a space, a joining byte, or closing punctuation up to a space or the end
+ * piece's start, after a space or after an opening, joining or sign byte, and ends at the piece's
+ * end, before a space, a joining byte, or closing punctuation up to a space or the end
  * (ref_chunk_start, ref_chunk_end). Header-only (static), for test_grammar.c, test_agent.c and
  * fuzz_grammar.c. */
 #ifndef LAM_TEST_COPY_REF_H
@@ -47,10 +47,11 @@ static size_t ref_utf8(const unsigned char *p, size_t n) {
 }
 
 /* Chunks: a copy starts where the piece starts, after a space, or after one of ( " ' [ { < - /
- * (opening or joining); it ends where the piece ends, before a space, before - or /, or before a
- * run of closing punctuation . , ; : ! ? ) " ' ] } > that ends the piece or a space follows. */
+ * $ # (opening, joining, a sign); it ends where the piece ends, before a space, before - or /, or
+ * before a run of closing punctuation . , ; : ! ? ) " ' ] } > that ends the piece or a space
+ * follows. */
 static int ref_chunk_start(const unsigned char *p, size_t i) {
-    return i == 0 || ref_class(p[i - 1]) == 0 || memchr("(\"'[{<-/", p[i - 1], 8) != NULL;
+    return i == 0 || ref_class(p[i - 1]) == 0 || memchr("(\"'[{<-/$#", p[i - 1], 10) != NULL;
 }
 
 static int ref_chunk_end(const unsigned char *p, size_t n, size_t j) {

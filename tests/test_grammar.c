@@ -1315,6 +1315,10 @@ static int copy(void) {
         {"mail (lara@x.example).", "done \"lara@x.example\" <end>", 1},
         {"mail (lara@x.example).", "done \"(lara@x.example).\" <end>", 1},
         {"mail (lara@x.example).", "done \"lara\" <end>", 0},
+        {"pay $25.50 for #1234.", "done \"25.50\" <end>", 1}, /* after a sign */
+        {"pay $25.50 for #1234.", "done \"$25.50\" <end>", 1},
+        {"pay $25.50 for #1234.", "done \"1234\" <end>", 1},
+        {"pay $25.50 for #1234.", "done \"25\" <end>", 0},
         {"pw Cedar69&. Then", "done \"Cedar69\" <end>", 0}, /* '&' closes nothing */
         {"pw Cedar69&. Then", "done \"Cedar69&\" <end>", 1},
         {"pw Cedar69&. Then", "done \"Cedar69&.\" <end>", 1},
