@@ -95,17 +95,16 @@ typedef struct {
                               unescaping it is a piece of copy_text (the task) or of an element's
                               name, value or options that starts at a chunk start and ends at a
                               chunk end (docs/decoding.md, "Copied values": pieces between
-                              spaces, less closing punctuation, also split at - and /), or for
-                              type a
-                              piece of the ISO form (2025-03-14) of a date the task or an
-                              element writes ("March 14", dates.h), the year from the mention
-                              or else each year the sources write; when a mention has no year
-                              and none is written, any ISO date of the years 1900-2099 (months
-                              01-12, days 01-31; only with max_value_bytes >= 10); or empty.
-                              0: free values (the
-                              default); LAM_GRAM_COPY_VALUES: type and done. Bits of
-                              types without a free value are ignored. Invalid UTF-8 in a source
-                              is never copied (it splits the source). */
+                              spaces less closing punctuation, also split at - and /, and after
+                              an opening bracket or quote, $ or #), or for type a piece of the
+                              ISO form (2025-03-14) of a date the task or an element writes
+                              ("March 14", dates.h), the year from the mention or else each year
+                              the sources write; when a mention has no year and none is written,
+                              any ISO date of the years 1900-2099 (months 01-12, days 01-31; only
+                              with max_value_bytes >= 10); or empty. 0: free values (the
+                              default); LAM_GRAM_COPY_VALUES: type and done. Bits of types without
+                              a free value are ignored. Invalid UTF-8 in a source is never copied
+                              (it splits the source). */
     const char *copy_text; /* NUL-terminated; NULL: none. Read by begin only (not kept). */
     unsigned copy_page;    /* bit t set: a copied value of type t may come from the page (an
                               element's name, value or options, and for type the dates they
