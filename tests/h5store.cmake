@@ -21,24 +21,23 @@ set_tests_properties(h5store.tokenizer PROPERTIES FIXTURES_SETUP h5_tok FIXTURES
 set_tests_properties(h5store.build PROPERTIES FIXTURES_SETUP h5_file
                      FIXTURES_REQUIRED "h5_rec;h5_tok")
 add_test(NAME h5store.roundtrip COMMAND test_h5store roundtrip ${_h5_rec} ${_h5_out})
-# --history-elements names: the attribute, and every sample against its prompt rebuilt with the names
-add_test(NAME h5store.history_names
-         COMMAND sh -c "\"$1\" data build \"$2\" --tokenizer \"$3\" --history-elements names --max-seq 1536 --quiet --out \"$4\" && \"$5\" roundtrip_names \"$2\" \"$4\""
-         sh $<TARGET_FILE:lam_cli> ${_h5_rec} ${_h5_tok} ${_h5_dir}/names.h5 $<TARGET_FILE:test_h5store>)
-# --target-names: the attribute, and every sample against its prompt rebuilt with labelled targets
-add_test(NAME h5store.target_names
-         COMMAND sh -c "\"$1\" data build \"$2\" --tokenizer \"$3\" --target-names --max-seq 1536 --quiet --out \"$4\" && \"$5\" roundtrip_target_names \"$2\" \"$4\""
-         sh $<TARGET_FILE:lam_cli> ${_h5_rec} ${_h5_tok} ${_h5_dir}/target_names.h5 $<TARGET_FILE:test_h5store>)
-# --element-ids index (positions in brackets, the default before bare): the attribute, every
-# sample against its prompt rebuilt so, and the target's number rarely among the observation's tokens
-add_test(NAME h5store.index_ids
-         COMMAND sh -c "\"$1\" data build \"$2\" --tokenizer \"$3\" --element-ids index --max-seq 1536 --quiet --out \"$4\" && \"$5\" roundtrip_index \"$2\" \"$4\""
-         sh $<TARGET_FILE:lam_cli> ${_h5_rec} ${_h5_tok} ${_h5_dir}/index.h5 $<TARGET_FILE:test_h5store>)
-# --values spaced: the attribute, every sample against its prompt rebuilt so, and the first piece
-# of every value the task writes after a space among the task's tokens
-add_test(NAME h5store.values
-         COMMAND sh -c "\"$1\" data build \"$2\" --tokenizer \"$3\" --values spaced --max-seq 1536 --quiet --out \"$4\" && \"$5\" roundtrip_values \"$2\" \"$4\""
-         sh $<TARGET_FILE:lam_cli> ${_h5_rec} ${_h5_tok} ${_h5_dir}/values.h5 $<TARGET_FILE:test_h5store>)
+# A store built with `lam data build ... FLAGS`, then checked by `test_h5store MODE`: its
+# attribute, and every sample against its prompt rebuilt with the same option
+function(h5store_variant name flags mode out)
+  add_test(NAME h5store.${name}
+           COMMAND sh -c "\"$1\" data build \"$2\" --tokenizer \"$3\" ${flags} --max-seq 1536 --quiet --out \"$4\" && \"$5\" ${mode} \"$2\" \"$4\""
+           sh $<TARGET_FILE:lam_cli> ${_h5_rec} ${_h5_tok} ${_h5_dir}/${out} $<TARGET_FILE:test_h5store>)
+endfunction()
+# --history-elements names: most histories name their elements
+h5store_variant(history_names "--history-elements names" roundtrip_names names.h5)
+# --target-names: most targets name their element first
+h5store_variant(target_names "--target-names" roundtrip_target_names target_names.h5)
+# --element-ids index (positions in brackets, the default before bare): the target's number
+# rarely among the observation's tokens
+h5store_variant(index_ids "--element-ids index" roundtrip_index index.h5)
+# --values spaced: the first piece of every value the task writes after a space among the
+# task's tokens
+h5store_variant(values "--values spaced" roundtrip_values values.h5)
 add_test(NAME h5store.reject COMMAND test_h5store reject ${_h5_out} ${_h5_dir})
 add_test(NAME h5store.atomic COMMAND test_h5store atomic ${_h5_rec} ${_h5_tok} ${_h5_dir})
 add_test(NAME h5store.inspect COMMAND test_h5store inspect ${_h5_out})
